@@ -1,1 +1,8 @@
+//! `amlz`: AutoML-Zero in Rust — what a program *does* and how programs are searched.
+//!
+//! Layers, bottom up: the IR (crate `amlz-ir`), tasks, the interpreter executor, the evaluator
+//! (fitness on task collections), and the CLI in `main.rs` as a thin layer over these.
 
+pub mod task;
+
+pub use amlz_ir as ir;
