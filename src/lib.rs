@@ -3,6 +3,8 @@
 //! Layers, bottom up: the IR (crate `amlz-ir`), tasks, the interpreter executor, the evaluator
 //! (fitness on task collections), and the CLI in `main.rs` as a thin layer over these.
 
+pub mod eval;
+pub mod interp;
 pub mod task;
 
 pub use amlz_ir as ir;

@@ -8,6 +8,7 @@
 pub mod algorithm;
 pub mod handmade;
 pub mod instruction;
+pub mod kernels;
 pub mod layout;
 pub mod op;
 pub mod random;

@@ -1,0 +1,212 @@
+//! The interpreter executor: the reference implementation of SEMANTICS.md §4, and fast.
+//!
+//! An algorithm is decoded once per memory layout into a [`Program`] (addresses checked, offsets
+//! precomputed); [`evaluate`] then runs Setup once and the train/validate loops over a flat
+//! [`Memory`] with no allocation per example and no bounds checks, F fixed at compile time for
+//! 2, 4, 8, 16 and 32.
+
+mod exec;
+mod program;
+
+pub use program::Program;
+
+use crate::eval::{Limits, Observer, Outcome, accuracy_fitness, rms_fitness};
+use crate::task::{EvalType, Task};
+use amlz_ir::kernels::{Dim, Dynamic, Fixed, sigmoid};
+use amlz_ir::{ComponentFunction, Layout, Rng};
+
+/// The memory of one evaluation: the buffer of [`Layout`] plus a scratch area for aliased matrix
+/// products. Reused across evaluations to avoid allocation.
+#[derive(Clone, Debug, Default)]
+pub struct Memory {
+    buf: Vec<f64>,
+    scratch: Vec<f64>,
+}
+
+impl Memory {
+    /// A zeroed memory for `layout`.
+    pub fn new(layout: &Layout) -> Memory {
+        let mut m = Memory::default();
+        m.reset(layout);
+        m
+    }
+
+    /// Zeroes the memory and sizes it for `layout`.
+    pub fn reset(&mut self, layout: &Layout) {
+        self.buf.clear();
+        self.buf.resize(layout.len(), 0.0);
+        let f = layout.features();
+        if self.scratch.len() < f * f {
+            self.scratch.resize(f * f, 0.0);
+        }
+    }
+
+    /// The memory's values in layout order.
+    pub fn values(&self) -> &[f64] {
+        &self.buf
+    }
+
+    /// Mutable access to the values (for executors that hand memory to each other).
+    pub fn values_mut(&mut self) -> &mut [f64] {
+        &mut self.buf
+    }
+}
+
+/// Runs one component function of `program` on `memory` (sized for the program's layout by
+/// [`Memory::new`] or [`Memory::reset`]), drawing random ops from `rng`. For tests and tools; an
+/// evaluation uses [`evaluate`].
+///
+/// # Panics
+/// If the memory was not sized for the program's layout.
+pub fn run_component(program: &Program, function: ComponentFunction, memory: &mut Memory, rng: &mut Rng) {
+    let layout = program.layout();
+    assert_eq!(memory.buf.len(), layout.len(), "memory sized for another layout");
+    let f = layout.features();
+    if memory.scratch.len() < f * f {
+        memory.scratch.resize(f * f, 0.0);
+    }
+    let code = match function {
+        ComponentFunction::Setup => &program.setup,
+        ComponentFunction::Predict => &program.predict,
+        ComponentFunction::Learn => &program.learn,
+    };
+    // SAFETY: addresses were checked against the layout; the memory holds it (asserted above).
+    unsafe { exec::run(Dynamic(f), code, memory.buf.as_mut_ptr(), memory.scratch.as_mut_ptr(), rng) }
+}
+
+/// Evaluates `program` on `task` (SEMANTICS.md §4): zeroed memory, Setup once, then per epoch the
+/// train loop with early stopping and a validation; returns the best epoch's fitness.
+///
+/// `rng` is the evaluation's random stream (§5). The memory is left as the evaluation ends it.
+///
+/// # Panics
+/// If the task's feature size differs from the program's layout.
+pub fn evaluate<O: Observer>(
+    program: &Program,
+    task: &Task,
+    memory: &mut Memory,
+    rng: &mut Rng,
+    limits: &Limits,
+    observer: &mut O,
+) -> Outcome {
+    let layout = program.layout();
+    assert_eq!(layout.features(), task.features, "program decoded for another feature size");
+    memory.reset(&layout);
+    match layout.features() {
+        2 => evaluate_dim(Fixed::<2>, program, task, memory, rng, limits, observer),
+        4 => evaluate_dim(Fixed::<4>, program, task, memory, rng, limits, observer),
+        8 => evaluate_dim(Fixed::<8>, program, task, memory, rng, limits, observer),
+        16 => evaluate_dim(Fixed::<16>, program, task, memory, rng, limits, observer),
+        32 => evaluate_dim(Fixed::<32>, program, task, memory, rng, limits, observer),
+        f => evaluate_dim(Dynamic(f), program, task, memory, rng, limits, observer),
+    }
+}
+
+fn evaluate_dim<D: Dim, O: Observer>(
+    d: D,
+    program: &Program,
+    task: &Task,
+    memory: &mut Memory,
+    rng: &mut Rng,
+    limits: &Limits,
+    observer: &mut O,
+) -> Outcome {
+    let f = d.n();
+    let layout = program.layout();
+    let m = memory.buf.as_mut_ptr();
+    let scratch = memory.scratch.as_mut_ptr();
+    // SAFETY: the program's addresses were checked against `layout` when it was built, the memory
+    // was just sized for `layout`, and the scratch holds F² values.
+    unsafe {
+        let v0 = m.add(layout.vector_base());
+        exec::run(d, &program.setup, m, scratch, rng);
+        let num_train = task.num_train().min(limits.max_train);
+        let epochs = task.num_epochs().min(limits.max_epochs);
+        let accuracy = task.eval_type == EvalType::Accuracy;
+        let mut best = 0.0;
+        let mut steps = 0u64;
+        for epoch in 0..epochs {
+            let order: Option<&[u32]> = (epoch > 0).then(|| task.epoch_orders[epoch - 1].as_slice());
+            for k in 0..num_train {
+                let i = order.map_or(k, |o| o[k] as usize);
+                std::ptr::copy_nonoverlapping(task.train_features.as_ptr().add(i * f), v0, f);
+                *m = 0.0;
+                exec::run(d, &program.predict, m, scratch, rng);
+                if accuracy {
+                    *m.add(1) = sigmoid(*m.add(1));
+                }
+                let prediction = *m.add(1);
+                let label = *task.train_labels.get_unchecked(i);
+                observer.train(label, prediction);
+                let err = (label - prediction).abs();
+                if err.is_nan() || err > task.max_abs_error {
+                    return Outcome { fitness: if epoch == 0 { 0.0 } else { best }, train_steps: steps };
+                }
+                *m = label;
+                exec::run(d, &program.learn, m, scratch, rng);
+                steps += 1;
+            }
+            let fitness = validate(d, program, task, m, scratch, v0, rng, limits.max_valid, observer);
+            if fitness > best {
+                best = fitness;
+            }
+        }
+        Outcome { fitness: best, train_steps: steps }
+    }
+}
+
+/// One validation pass; returns its fitness.
+///
+/// # Safety
+/// As in [`evaluate_dim`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn validate<D: Dim, O: Observer>(
+    d: D,
+    program: &Program,
+    task: &Task,
+    m: *mut f64,
+    scratch: *mut f64,
+    v0: *mut f64,
+    rng: &mut Rng,
+    max_valid: usize,
+    observer: &mut O,
+) -> f64 {
+    let f = d.n();
+    let n = task.num_valid().min(max_valid);
+    let mut loss = 0.0;
+    let mut wrong = 0usize;
+    unsafe {
+        for i in 0..n {
+            std::ptr::copy_nonoverlapping(task.valid_features.as_ptr().add(i * f), v0, f);
+            *m = 0.0;
+            exec::run(d, &program.predict, m, scratch, rng);
+            let prediction = *m.add(1);
+            let label = *task.valid_labels.get_unchecked(i);
+            observer.valid(label, prediction);
+            match task.eval_type {
+                EvalType::RmsError => {
+                    let e = label - prediction;
+                    let abs = e.abs();
+                    if abs.is_nan() || abs > task.max_abs_error {
+                        return 0.0;
+                    }
+                    loss += e * e;
+                }
+                EvalType::Accuracy => {
+                    let p = sigmoid(prediction);
+                    if p > 1.0 || p < 0.0 {
+                        return 0.0;
+                    }
+                    if (label > 0.5) != (p > 0.5) {
+                        wrong += 1;
+                    }
+                }
+            }
+        }
+    }
+    match task.eval_type {
+        EvalType::RmsError => rms_fitness(loss, n),
+        EvalType::Accuracy => accuracy_fitness(wrong, n),
+    }
+}

@@ -1,0 +1,85 @@
+//! A program prepared for the interpreter: instructions decoded once into memory offsets and
+//! widened data, with every address checked, so that the hot loop does no bounds checks and no
+//! index arithmetic.
+
+use amlz_ir::kernels::data_index;
+use amlz_ir::{AddressError, Algorithm, Bank, DataKind, Instruction, Layout, Op};
+
+/// One decoded instruction: offsets into the memory buffer and the data the op needs, as `f64`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Decoded {
+    pub op: Op,
+    /// Output offset; for VECTOR/MATRIX_CONST_SET, the offset of the one element written.
+    pub o: u32,
+    /// First input offset.
+    pub a: u32,
+    /// Second input offset.
+    pub b: u32,
+    /// Activation, constant value, uniform low or Gaussian mean.
+    pub x: f64,
+    /// Uniform high or Gaussian standard deviation.
+    pub y: f64,
+}
+
+/// An algorithm decoded for one memory layout. Building it checks every address, which is what
+/// lets the interpreter skip bounds checks.
+#[derive(Clone, Debug)]
+pub struct Program {
+    layout: Layout,
+    pub(crate) setup: Vec<Decoded>,
+    pub(crate) predict: Vec<Decoded>,
+    pub(crate) learn: Vec<Decoded>,
+}
+
+fn decode(instr: &Instruction, layout: &Layout) -> Decoded {
+    let info = instr.op.info();
+    let offset = |bank: Option<Bank>, addr: u16| bank.map_or(0, |b| layout.offset(b, addr as usize) as u32);
+    let mut d = Decoded {
+        op: instr.op,
+        o: offset(info.out, instr.out),
+        a: offset(info.in1, instr.in1),
+        b: offset(info.in2, instr.in2),
+        x: 0.0,
+        y: 0.0,
+    };
+    let f = layout.features();
+    let data = instr.data.map(f64::from);
+    match info.data {
+        DataKind::None => {}
+        DataKind::Constant => d.x = instr.activation,
+        DataKind::VectorConstant => {
+            d.o += data_index(f, instr.data[0]) as u32;
+            d.x = data[1];
+        }
+        DataKind::MatrixConstant => {
+            d.o += (data_index(f, instr.data[0]) * f + data_index(f, instr.data[1])) as u32;
+            d.x = data[2];
+        }
+        DataKind::Uniform | DataKind::Gaussian => {
+            d.x = data[0];
+            d.y = data[1];
+        }
+    }
+    d
+}
+
+impl Program {
+    /// Decodes `algorithm` for `layout`, checking every address against the layout's counts.
+    pub fn new(algorithm: &Algorithm, layout: Layout) -> Result<Program, AddressError> {
+        algorithm.check_addresses(&layout.counts())?;
+        let dec = |list: &[Instruction]| -> Vec<Decoded> {
+            list.iter().filter(|i| i.op != Op::NoOp).map(|i| decode(i, &layout)).collect()
+        };
+        Ok(Program {
+            layout,
+            setup: dec(&algorithm.setup),
+            predict: dec(&algorithm.predict),
+            learn: dec(&algorithm.learn),
+        })
+    }
+
+    /// The memory layout the program was decoded for.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+}
