@@ -398,7 +398,11 @@ pub unsafe fn transpose<D: Dim>(d: D, o: *mut f64, a: *const f64) {
 pub unsafe fn matmul<D: Dim>(d: D, o: *mut f64, a: *const f64, b: *const f64, scratch: *mut f64) {
     unsafe {
         let n = d.n();
-        let target = if std::ptr::eq(o, a) || std::ptr::eq(o, b) { scratch } else { o };
+        let target = if std::ptr::eq(o, a) || std::ptr::eq(o, b) {
+            scratch
+        } else {
+            o
+        };
         for i in 0..n {
             for j in 0..n {
                 let mut s = *a.add(i * n) * *b.add(j);
@@ -468,7 +472,10 @@ mod tests {
         assert_eq!(unsafe { sum(z.as_ptr(), 4) }.to_bits(), (-0.0f64).to_bits());
         let a = [-0.0f64, -0.0];
         let b = [1.0f64, 1.0];
-        assert_eq!(unsafe { dot(Fixed::<2>, a.as_ptr(), b.as_ptr()) }.to_bits(), (-0.0f64).to_bits());
+        assert_eq!(
+            unsafe { dot(Fixed::<2>, a.as_ptr(), b.as_ptr()) }.to_bits(),
+            (-0.0f64).to_bits()
+        );
         // Index order decides rounding: 1e16 + 1 + 1 differs from 1 + 1 + 1e16.
         let v = [1e16, 1.0, 1.0];
         assert_eq!(unsafe { sum(v.as_ptr(), 3) }, 1e16);

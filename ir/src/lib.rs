@@ -6,6 +6,7 @@
 //! interpreter's job (crate `amlz`) and the JIT's (crate `amlz-jit`).
 
 pub mod algorithm;
+pub mod analysis;
 pub mod handmade;
 pub mod instruction;
 pub mod kernels;

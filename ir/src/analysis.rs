@@ -1,0 +1,230 @@
+//! Loop-aware liveness and dead-code elimination (ARCHITECTURE.md, consequence 1).
+//!
+//! The evaluation loop runs Setup once, then Predict and Learn in alternation and Predict alone
+//! for validation, over and over: Learn of example i feeds Predict of example i+1, and Predict of
+//! the last train example feeds the validation. The only observable output is `s1` after each
+//! Predict. Liveness is therefore a fixed point over that loop, at the granularity of whole
+//! addresses (`s3`, `v2`, `m0`).
+//!
+//! `s0` and `v0` are set by the loop before every Predict and Learn, so nothing before them needs
+//! their old values. Random ops are always kept: dropping one would shift every later draw.
+//! A const-set of one vector or matrix element writes only part of its address, so it never ends
+//! the liveness of that address.
+
+use crate::algorithm::{Algorithm, ComponentFunction};
+use crate::instruction::Instruction;
+use crate::op::{Bank, DataKind, Op};
+
+/// A set of addresses (one bit per address per bank), sized for an algorithm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressSet {
+    bits: [Vec<bool>; 3],
+}
+
+fn bank_index(bank: Bank) -> usize {
+    bank as usize
+}
+
+impl AddressSet {
+    fn empty(algorithm: &Algorithm) -> AddressSet {
+        let c = algorithm.min_counts();
+        AddressSet {
+            bits: [
+                vec![false; c.scalars],
+                vec![false; c.vectors],
+                vec![false; c.matrices],
+            ],
+        }
+    }
+
+    /// Whether `bank` address `addr` is in the set.
+    pub fn contains(&self, bank: Bank, addr: u16) -> bool {
+        self.bits[bank_index(bank)]
+            .get(addr as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    fn insert(&mut self, bank: Bank, addr: u16) {
+        self.bits[bank_index(bank)][addr as usize] = true;
+    }
+
+    fn remove(&mut self, bank: Bank, addr: u16) {
+        self.bits[bank_index(bank)][addr as usize] = false;
+    }
+
+    fn union_with(&mut self, other: &AddressSet) {
+        for (a, b) in self.bits.iter_mut().zip(&other.bits) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x |= *y;
+            }
+        }
+    }
+
+    /// The loop sets `s0` and `v0` before every Predict and Learn.
+    fn without_loop_inputs(mut self) -> AddressSet {
+        self.remove(Bank::Scalar, 0);
+        self.remove(Bank::Vector, 0);
+        self
+    }
+}
+
+/// Whether the instruction writes the whole of its output address (so that the address's earlier
+/// value is dead before it).
+fn writes_whole_output(instr: &Instruction) -> bool {
+    !matches!(
+        instr.op.info().data,
+        DataKind::VectorConstant | DataKind::MatrixConstant
+    )
+}
+
+/// Backward pass over one function: given what is live after it, marks which instructions are
+/// needed and returns what is live before it.
+fn backward(list: &[Instruction], live_out: &AddressSet, keep: &mut [bool]) -> AddressSet {
+    let mut live = live_out.clone();
+    for (i, instr) in list.iter().enumerate().rev() {
+        let Some((bank, out)) = instr.output() else {
+            keep[i] = false;
+            continue;
+        };
+        let needed = live.contains(bank, out) || instr.op.is_random();
+        keep[i] = needed;
+        if !needed {
+            continue;
+        }
+        if writes_whole_output(instr) {
+            live.remove(bank, out);
+        }
+        for (b, a) in instr.inputs() {
+            live.insert(b, a);
+        }
+    }
+    live
+}
+
+/// The result of liveness: which instructions of each function matter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Liveness {
+    /// `keep[f][i]`: whether instruction `i` of component function `f` (Setup, Predict, Learn)
+    /// can affect a prediction or the random stream.
+    pub keep: [Vec<bool>; 3],
+    /// Addresses live on entry to Predict (what Setup and Learn must provide).
+    pub live_into_predict: AddressSet,
+}
+
+/// Computes liveness over the evaluation loop by iterating to a fixed point.
+pub fn liveness(algorithm: &Algorithm) -> Liveness {
+    let mut keep = [
+        vec![false; algorithm.setup.len()],
+        vec![false; algorithm.predict.len()],
+        vec![false; algorithm.learn.len()],
+    ];
+    let mut s1 = AddressSet::empty(algorithm);
+    s1.insert(Bank::Scalar, 1);
+    let mut into_predict = AddressSet::empty(algorithm);
+    let mut into_learn = AddressSet::empty(algorithm);
+    loop {
+        // After Predict: s1 is observed, then either Learn or another Predict follows.
+        let mut after_predict = s1.clone();
+        after_predict.union_with(&into_learn);
+        after_predict.union_with(&into_predict);
+        let new_predict =
+            backward(&algorithm.predict, &after_predict, &mut keep[1]).without_loop_inputs();
+        // After Learn: the next Predict.
+        let new_learn =
+            backward(&algorithm.learn, &new_predict, &mut keep[2]).without_loop_inputs();
+        if new_predict == into_predict && new_learn == into_learn {
+            break;
+        }
+        into_predict = new_predict;
+        into_learn = new_learn;
+    }
+    backward(&algorithm.setup, &into_predict, &mut keep[0]);
+    Liveness {
+        keep,
+        live_into_predict: into_predict,
+    }
+}
+
+/// The algorithm without its dead instructions (and without NoOps). It computes the same
+/// predictions, fitness and random draws as the original; only dead memory may differ.
+pub fn eliminate_dead_code(algorithm: &Algorithm) -> Algorithm {
+    let live = liveness(algorithm);
+    let filter = |f: ComponentFunction| -> Vec<Instruction> {
+        algorithm
+            .function(f)
+            .iter()
+            .zip(&live.keep[f as usize])
+            .filter(|(i, k)| **k && i.op != Op::NoOp)
+            .map(|(i, _)| *i)
+            .collect()
+    };
+    Algorithm {
+        setup: filter(ComponentFunction::Setup),
+        predict: filter(ComponentFunction::Predict),
+        learn: filter(ComponentFunction::Learn),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handmade;
+    use crate::text::parse_algorithm;
+
+    #[test]
+    fn hand_made_algorithms_are_all_live() {
+        let lin = handmade::linear(0.01);
+        assert_eq!(eliminate_dead_code(&lin), lin);
+        let nn = handmade::neural_net();
+        assert_eq!(eliminate_dead_code(&nn), nn);
+    }
+
+    #[test]
+    fn removes_writes_nobody_reads_and_keeps_loop_carried_ones() {
+        let a = parse_algorithm(
+            "def Setup():\n  s2 = 0.5\n  s3 = 0.25\ndef Predict():\n  s1 = dot(v0, v1)\n  s4 = s3 * s3\n\
+             def Learn():\n  s5 = s0 - s1\n  s5 = s5 * s2\n  v2 = s5 * v0\n  v1 = v1 + v2\n  s6 = sin(s5)\n",
+        )
+        .unwrap();
+        let d = eliminate_dead_code(&a);
+        let text = crate::text::print_algorithm(&d);
+        assert_eq!(
+            text,
+            "def Setup():\n  s2 = 0.5\ndef Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  s5 = s0 - s1\n  \
+             s5 = s5 * s2\n  v2 = s5 * v0\n  v1 = v1 + v2\n"
+        );
+    }
+
+    #[test]
+    fn keeps_random_ops_and_partial_writes_do_not_kill() {
+        let a = parse_algorithm(
+            "def Setup():\n  v1 = uniform(0.0, 1.0, n_features)\n  v2 = bcast(s0)\n  v2[0.5] = 1.0\n\
+             def Predict():\n  s1 = dot(v2, v0)\n  s3 = gaussian(0.0, 1.0)\n",
+        )
+        .unwrap();
+        let d = eliminate_dead_code(&a);
+        assert_eq!(
+            d.setup.len(),
+            3,
+            "the bcast stays: the const-set writes only one element"
+        );
+        assert_eq!(
+            d.predict.len(),
+            2,
+            "the dead Gaussian still consumes the stream"
+        );
+    }
+
+    #[test]
+    fn a_value_written_in_learn_and_read_in_the_next_predict_is_live() {
+        let a = parse_algorithm(
+            "def Predict():\n  s1 = s2 + s3\ndef Learn():\n  s3 = s4 + s0\n  s4 = s0 * s0\n  s5 = s0 * s0\n",
+        )
+        .unwrap();
+        let d = eliminate_dead_code(&a);
+        // s4 written at the end of Learn is read by s3 = s4 + s0 in the next Learn: live.
+        assert_eq!(d.learn.len(), 2);
+        assert_eq!(d.learn[1].out, 4);
+    }
+}
