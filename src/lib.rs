@@ -4,7 +4,9 @@
 //! (fitness on task collections), and the CLI in `main.rs` as a thin layer over these.
 
 pub mod eval;
+pub mod experiment;
 pub mod interp;
+pub mod search;
 pub mod task;
 
 pub use amlz_ir as ir;

@@ -228,3 +228,133 @@ mod tests {
         assert_eq!(d.learn[1].out, 4);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Live structure and constant data: what compiled code depends on, and what it reads at run time.
+
+/// One instruction of a [`LiveStructure`]: the op and its addresses, with the data replaced by
+/// what the code shape depends on (the element a const-set writes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StructuralInstruction {
+    /// The op.
+    pub op: Op,
+    /// First input address (0 when the op reads none).
+    pub in1: u16,
+    /// Second input address (0 when the op reads none).
+    pub in2: u16,
+    /// Output address.
+    pub out: u16,
+    /// For VECTOR_CONST_SET the element index, for MATRIX_CONST_SET `row * F + column`
+    /// (both from [`crate::kernels::data_index`]); 0 for every other op.
+    pub element: u16,
+}
+
+/// The structure of an algorithm's Predict and Learn with the constants abstracted away: two
+/// algorithms with equal structures (and equal feature size) can share one compiled body, each
+/// passing its own [`constant_data`].
+///
+/// Built from an algorithm as given: callers pass the output of [`eliminate_dead_code`] so that
+/// mutations of dead code, of Setup and of constants map to the same structure.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LiveStructure {
+    /// F, which resolves const-set indices and sizes every vector and matrix.
+    pub features: usize,
+    /// Predict's instructions, NoOps left out.
+    pub predict: Vec<StructuralInstruction>,
+    /// Learn's instructions, NoOps left out.
+    pub learn: Vec<StructuralInstruction>,
+}
+
+/// How many `f64` of [`constant_data`] an instruction of `op` reads: the activation of
+/// SCALAR_CONST_SET, the value of VECTOR/MATRIX_CONST_SET, the two parameters of a random op.
+pub fn constant_slots(op: Op) -> usize {
+    match op.info().data {
+        DataKind::None => 0,
+        DataKind::Constant | DataKind::VectorConstant | DataKind::MatrixConstant => 1,
+        DataKind::Uniform | DataKind::Gaussian => 2,
+    }
+}
+
+fn structural(instr: &Instruction, features: usize) -> StructuralInstruction {
+    use crate::kernels::data_index;
+    let element = match instr.op.info().data {
+        DataKind::VectorConstant => data_index(features, instr.data[0]),
+        DataKind::MatrixConstant => {
+            data_index(features, instr.data[0]) * features + data_index(features, instr.data[1])
+        }
+        _ => 0,
+    };
+    StructuralInstruction {
+        op: instr.op,
+        in1: instr.in1,
+        in2: instr.in2,
+        out: instr.out,
+        element: element as u16,
+    }
+}
+
+/// The [`LiveStructure`] of `algorithm`'s Predict and Learn for feature size `features`
+/// (`1..=MAX_FEATURES`). Pass a dead-code-eliminated algorithm (see [`LiveStructure`]).
+pub fn live_structure(algorithm: &Algorithm, features: usize) -> LiveStructure {
+    let list = |l: &[Instruction]| -> Vec<StructuralInstruction> {
+        l.iter()
+            .filter(|i| i.op != Op::NoOp)
+            .map(|i| structural(i, features))
+            .collect()
+    };
+    LiveStructure {
+        features,
+        predict: list(&algorithm.predict),
+        learn: list(&algorithm.learn),
+    }
+}
+
+/// The constants that Predict and Learn read, in the order compiled code reads them: Predict's
+/// instructions then Learn's, NoOps left out, [`constant_slots`] values per instruction — the
+/// activation (SCALAR_CONST_SET), the value `d1` (VECTOR_CONST_SET) or `d2` (MATRIX_CONST_SET),
+/// or `d0, d1` (uniform low and high, Gaussian mean and std), float data widened to `f64` exactly
+/// as the interpreter widens them.
+pub fn constant_data(algorithm: &Algorithm) -> Vec<f64> {
+    let mut out = Vec::new();
+    for instr in algorithm.predict.iter().chain(&algorithm.learn) {
+        match instr.op.info().data {
+            DataKind::None => {}
+            DataKind::Constant => out.push(instr.activation),
+            DataKind::VectorConstant => out.push(f64::from(instr.data[1])),
+            DataKind::MatrixConstant => out.push(f64::from(instr.data[2])),
+            DataKind::Uniform | DataKind::Gaussian => {
+                out.push(f64::from(instr.data[0]));
+                out.push(f64::from(instr.data[1]));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod structure_tests {
+    use super::*;
+    use crate::handmade;
+
+    #[test]
+    fn constants_are_abstracted_and_indices_kept() {
+        let a = handmade::linear(0.01);
+        let b = handmade::linear(0.5);
+        assert_eq!(live_structure(&a, 4), live_structure(&b, 4));
+        assert_ne!(live_structure(&a, 4), live_structure(&a, 8));
+        let mut c = a.clone();
+        c.predict
+            .push(Instruction::with_data(Op::VectorConstSet, 1, [0.3, 2.0, 0.0]));
+        let mut d = c.clone();
+        d.predict[1].data = [0.4, -1.0, 0.0];
+        assert_eq!(live_structure(&c, 4), live_structure(&d, 4), "both index 1");
+        d.predict[1].data[0] = 0.5;
+        assert_ne!(live_structure(&c, 4), live_structure(&d, 4), "index 2");
+        assert_eq!(constant_data(&c), vec![2.0]);
+        let g = Instruction::with_data(Op::ScalarGaussianSet, 3, [0.25, 0.5, 0.0]);
+        c.learn.push(g);
+        assert_eq!(constant_data(&c), vec![2.0, 0.25, 0.5]);
+        let slots: usize = c.predict.iter().chain(&c.learn).map(|i| constant_slots(i.op)).sum();
+        assert_eq!(slots, constant_data(&c).len());
+    }
+}

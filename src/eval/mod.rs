@@ -1,8 +1,10 @@
 //! Evaluation: what both executors share about running SEMANTICS.md §4 (limits, outcomes,
 //! observers, the fitness formulas) and the evaluator over task collections.
 
+pub mod evaluator;
 pub mod fitness;
 
+pub use evaluator::{EvalError, Evaluation, Evaluator, task_stream_seed};
 pub use fitness::{Combination, accuracy_fitness, combine, rms_fitness};
 
 /// How much of a task an evaluation may use: the full task, or the prefix that a functional

@@ -2,7 +2,28 @@
 //!
 //! A [`Task`] is plain data: train and validation examples stored row-major, an eval type, and
 //! the visiting order of every epoch. How tasks are made (generated from seeds, read from CSV
-//! files, described in TOML) lives in the submodules.
+//! files, described in TOML) lives in the submodules:
+//! - [`generate`]: synthetic tasks from seeds (linear, 2-layer NN, unit-test kinds, fixed).
+//! - [`csv`]: the CSV reader and the `csv` kind; [`idx`]: the IDX (MNIST) reader.
+//! - [`projected`]: projected binary classification of a real data set.
+//! - [`spec`]: the description of a task collection, its checks and seeds; [`build`]: building it.
+//! - [`mod@file`]: the task file (`amlz eval --tasks FILE`), TOML with `[[tasks]]` tables.
+//! - [`error`]: the errors of all of these.
+
+pub mod build;
+pub mod csv;
+pub mod error;
+pub mod file;
+pub mod generate;
+pub mod idx;
+pub mod projected;
+pub mod spec;
+
+pub use error::{DataProblem, SpecProblem, TaskError, UnknownName};
+pub use file::{
+    FitnessCombination, TaskFile, TaskFileSpec, load_task_file, parse_task_file, task_file_from_str,
+};
+pub use spec::{TaskKind, TaskSpec, build_tasks, build_tasks_with_seeds};
 
 /// How a task's validation is scored (SEMANTICS.md §4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

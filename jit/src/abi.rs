@@ -1,0 +1,36 @@
+//! The argument block compiled loops receive: one pointer to a [`LoopArgs`], whose fields the
+//! generated code reads at known offsets and whose result fields it writes.
+
+use amlz_ir::Rng;
+
+/// Everything one call of a compiled loop works on. `repr(C)`: the generated code reads the
+/// fields by offset (`offset_of!`), so their layout is part of the contract between
+/// [`crate::lower`] and [`crate::CompiledAlgorithm`].
+#[repr(C)]
+#[derive(Debug)]
+pub(crate) struct LoopArgs {
+    /// The evaluation's memory (the shared layout).
+    pub memory: *mut f64,
+    /// The algorithm's constants ([`amlz_ir::analysis::constant_data`]).
+    pub constants: *const f64,
+    /// The evaluation's random stream.
+    pub rng: *mut Rng,
+    /// F² scratch values for aliased matrix products.
+    pub scratch: *mut f64,
+    /// Features of all examples, row-major.
+    pub features: *const f64,
+    /// Labels of all examples.
+    pub labels: *const f64,
+    /// The visiting order (`count` indices), or null for `0..count`.
+    pub order: *const u32,
+    /// Where the prediction of each visited example goes (`count` values).
+    pub predictions: *mut f64,
+    /// How many examples to visit.
+    pub count: u64,
+    /// The early-stop / failure bound on a prediction's absolute error.
+    pub max_abs_error: f64,
+    /// Out (validation, RMS_ERROR): the summed squared error.
+    pub loss: f64,
+    /// Out (validation, ACCURACY): how many examples were classified wrong.
+    pub wrong: u64,
+}

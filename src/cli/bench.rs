@@ -1,0 +1,47 @@
+//! `amlz bench`: measurements that feed the project's tables and notes.
+
+use super::CliError;
+use amlz::search::cost;
+use clap::{Args, Subcommand};
+use std::process::ExitCode;
+
+/// Arguments of `amlz bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchWhat,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchWhat {
+    /// Time every op in the interpreter at F=4 and F=16 and print the fitted cost table
+    /// (`src/search/cost_table.in`).
+    Costs {
+        /// Milliseconds of timing per op and feature size.
+        #[arg(long, default_value_t = 200)]
+        millis: u64,
+    },
+}
+
+/// Runs `amlz bench`.
+pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
+    match args.what {
+        BenchWhat::Costs { millis } => {
+            let small = cost::measure(4, millis);
+            let large = cost::measure(16, millis);
+            let table = cost::fit(4, &small, 16, &large);
+            println!("// (base_ns, per_element_ns) by op number; measured by `amlz bench costs --millis {millis}`");
+            println!("[");
+            for (op, (base, per)) in amlz_ir::ALL_OPS.iter().zip(&table) {
+                println!(
+                    "    ({base:.3}, {per:.4}), // {} ({:.1} ns at F=4, {:.1} ns at F=16)",
+                    op.name(),
+                    small[*op as usize],
+                    large[*op as usize]
+                );
+            }
+            println!("]");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

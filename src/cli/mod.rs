@@ -1,0 +1,66 @@
+//! Command-line parsing and dispatch. Each subcommand lives in its own module and returns a
+//! [`CliError`] on failure; `main` prints it on one line and exits with its code.
+
+mod bench;
+mod eval;
+mod search;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// AutoML-Zero in Rust: evolve whole machine-learning algorithms from basic math ops.
+#[derive(Parser, Debug)]
+#[command(name = "amlz", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Evaluate a saved algorithm on the tasks of a task file.
+    Eval(eval::EvalArgs),
+    /// Evolve algorithms: run an experiment config (the built-in demo by default).
+    Search(search::SearchArgs),
+    /// Measure: per-op costs for the train budget.
+    Bench(bench::BenchArgs),
+}
+
+/// A failure of a command: printed as one line, `amlz: <message>`, exit code `code`.
+#[derive(Debug)]
+pub struct CliError {
+    /// What went wrong, naming the file, line and field where there is one.
+    pub message: String,
+    /// The process exit code: 2 for bad input, 1 for other failures.
+    pub code: u8,
+}
+
+impl CliError {
+    /// A bad-input error (exit code 2).
+    pub fn input(message: impl std::fmt::Display) -> CliError {
+        CliError { message: message.to_string(), code: 2 }
+    }
+
+    /// Any other failure (exit code 1).
+    pub fn failure(message: impl std::fmt::Display) -> CliError {
+        CliError { message: message.to_string(), code: 1 }
+    }
+}
+
+/// Parses the command line, runs the command, and turns its result into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Eval(args) => eval::run(args),
+        Command::Search(args) => search::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let one_line = e.message.replace('\n', " ");
+            eprintln!("amlz: error: {one_line}");
+            ExitCode::from(e.code)
+        }
+    }
+}

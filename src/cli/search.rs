@@ -1,0 +1,115 @@
+//! `amlz search`: run an experiment config (the built-in demo by default).
+
+use super::CliError;
+use amlz::experiment::{self, Event, RunOptions};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `amlz search`.
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// Experiment config (TOML). Without it, the built-in demo (examples/demo_linear.toml) runs.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Search seed (overrides the config's `seed`).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Wall-clock limit of the whole search, in seconds.
+    #[arg(long, value_name = "S")]
+    max_seconds: Option<f64>,
+    /// Directory to save the best algorithm (`best_algorithm.txt`) and the summary
+    /// (`summary.json`) in; created if missing.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Write the summary as one JSON object to FILE.
+    #[arg(long, value_name = "FILE")]
+    summary_json: Option<PathBuf>,
+    /// Print no progress lines.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs `amlz search`.
+pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
+    let experiment = match &args.config {
+        Some(path) => experiment::config::load(path).map_err(CliError::input)?,
+        None => experiment::config::demo(),
+    };
+    if let Some(s) = args.max_seconds {
+        if !(s > 0.0) {
+            return Err(CliError::input(format!("--max-seconds: {s} is not allowed (allowed: a positive number)")));
+        }
+    }
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::input(format!("{}: cannot create directory: {e}", dir.display())))?;
+    }
+    let options = RunOptions { seed: args.seed, max_seconds: args.max_seconds };
+    let quiet = args.quiet;
+    eprintln!(
+        "amlz search: {} (seed {})",
+        experiment.source,
+        options.seed.unwrap_or(experiment.seed)
+    );
+    let summary = experiment::run(&experiment, &options, |event| {
+        if quiet {
+            return;
+        }
+        match event {
+            Event::ExperimentStart { .. } => {}
+            Event::Progress { experiment, progress: p } => eprintln!(
+                "exp {experiment:>3} | {:>9} individuals | {:>7.1} s | {:>7.0} ind/s | mean {:.4} | stdev {:.4} | best {:.6}",
+                p.individuals,
+                p.elapsed.as_secs_f64(),
+                p.individuals_per_second,
+                p.mean,
+                p.stdev,
+                p.best
+            ),
+            Event::ExperimentEnd(r) => eprintln!(
+                "exp {:>3} done: {} individuals in {:.1} s ({:.0} ind/s), FEC hit rate {:.1}%, search fitness {:.6}, select fitness {:.6} (stopped on {})",
+                r.index,
+                r.individuals,
+                r.seconds,
+                r.individuals_per_second,
+                100.0 * r.fec_hit_rate,
+                r.search_fitness,
+                r.select_fitness,
+                r.stop_reason
+            ),
+        }
+    })
+    .map_err(CliError::input)?;
+
+    let json = serde_json::to_string_pretty(&summary).expect("summaries serialise");
+    if let Some(path) = &args.summary_json {
+        std::fs::write(path, &json).map_err(|e| CliError::failure(format!("{}: cannot write: {e}", path.display())))?;
+    }
+    if let Some(dir) = &args.out {
+        let alg = dir.join("best_algorithm.txt");
+        std::fs::write(&alg, &summary.algorithm)
+            .map_err(|e| CliError::failure(format!("{}: cannot write: {e}", alg.display())))?;
+        let sum = dir.join("summary.json");
+        std::fs::write(&sum, &json).map_err(|e| CliError::failure(format!("{}: cannot write: {e}", sum.display())))?;
+    }
+    println!(
+        "experiments {} | individuals {} | {:.1} s | {:.0} ind/s | FEC hit rate {:.1}%",
+        summary.experiments,
+        summary.individuals,
+        summary.seconds,
+        summary.individuals_per_second,
+        100.0 * summary.fec_hit_rate
+    );
+    match summary.seconds_to_sufficient {
+        Some(s) => println!("sufficient fitness reached after {s:.1} s"),
+        None => println!("sufficient fitness not reached"),
+    }
+    println!(
+        "best search fitness {:.6} | select fitness {:.6} | final fitness {:.6}",
+        summary.best_search_fitness, summary.best_select_fitness, summary.final_fitness
+    );
+    println!("best algorithm:");
+    print!("{}", summary.algorithm);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,59 @@
+//! The machine-readable summary of a search (`amlz search --summary-json`).
+
+use serde::Serialize;
+
+/// One experiment's figures.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ExperimentRecord {
+    /// Index, from 1.
+    pub index: u64,
+    /// Individuals evaluated.
+    pub individuals: u64,
+    /// Train steps of full evaluations.
+    pub train_steps: u64,
+    /// Seconds of evolution.
+    pub seconds: f64,
+    /// Individuals per second.
+    pub individuals_per_second: f64,
+    /// FEC hit rate.
+    pub fec_hit_rate: f64,
+    /// The population's best search fitness at the end.
+    pub search_fitness: f64,
+    /// That individual's select fitness.
+    pub select_fitness: f64,
+    /// Why the evolution stopped (`individuals`, `trainsteps`, `time`, `target`).
+    pub stop_reason: String,
+}
+
+/// The summary of a whole search. Field names are a public interface: scripts read them.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    /// The config's path, or the built-in demo's name.
+    pub config: String,
+    /// The search seed.
+    pub seed: u64,
+    /// Experiments run.
+    pub experiments: u64,
+    /// Individuals evaluated over all experiments.
+    pub individuals: u64,
+    /// Train steps over all experiments.
+    pub train_steps: u64,
+    /// Wall-clock seconds of the whole search, final evaluation included.
+    pub seconds: f64,
+    /// `individuals / seconds`.
+    pub individuals_per_second: f64,
+    /// FEC hit rate over all evaluations.
+    pub fec_hit_rate: f64,
+    /// The winner's search fitness.
+    pub best_search_fitness: f64,
+    /// The winner's select fitness (the best over experiments).
+    pub best_select_fitness: f64,
+    /// The winner's fitness on T_final.
+    pub final_fitness: f64,
+    /// Seconds until the best select fitness first exceeded `sufficient_fitness`; null if never.
+    pub seconds_to_sufficient: Option<f64>,
+    /// The winner in the readable format.
+    pub algorithm: String,
+    /// Per-experiment figures.
+    pub per_experiment: Vec<ExperimentRecord>,
+}

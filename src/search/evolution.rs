@@ -1,0 +1,212 @@
+//! Regularized evolution (SEMANTICS.md §7): tournament selection, mutation, and aging — the
+//! child replaces the oldest member of the population.
+
+use super::evaluation::SearchEvaluator;
+use super::generator::{InitialPopulation, generate};
+use super::mutator::Mutator;
+use amlz_ir::{Algorithm, Rng};
+use std::time::{Duration, Instant};
+
+/// A member of the population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Individual {
+    /// The algorithm.
+    pub algorithm: Algorithm,
+    /// Its fitness on the search tasks.
+    pub fitness: f64,
+}
+
+/// Population settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvolutionSettings {
+    /// P, the population size.
+    pub population_size: usize,
+    /// T, the tournament size.
+    pub tournament_size: usize,
+    /// What the first P individuals are.
+    pub initial_population: InitialPopulation,
+}
+
+/// When an evolution stops (whichever comes first; `None` means no limit).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StopRule {
+    /// Individuals evaluated, the initial population included.
+    pub max_individuals: Option<u64>,
+    /// Predict+Learn pairs run by full evaluations.
+    pub max_train_steps: Option<u64>,
+    /// Wall-clock deadline.
+    pub deadline: Option<Instant>,
+    /// Stop once an individual reaches this search fitness.
+    pub target_fitness: Option<f64>,
+}
+
+/// A snapshot reported every `progress_every` individuals.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Individuals evaluated so far in this evolution.
+    pub individuals: u64,
+    /// Time since this evolution started.
+    pub elapsed: Duration,
+    /// Individuals per second so far.
+    pub individuals_per_second: f64,
+    /// Mean fitness of the population.
+    pub mean: f64,
+    /// Standard deviation of the population's fitness.
+    pub stdev: f64,
+    /// Best fitness in the population.
+    pub best: f64,
+}
+
+/// Why an evolution ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// `max_individuals` reached.
+    Individuals,
+    /// `max_train_steps` reached.
+    TrainSteps,
+    /// The deadline passed.
+    Time,
+    /// `target_fitness` reached.
+    Target,
+}
+
+/// The outcome of one evolution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvolutionResult {
+    /// The population's best at the end (first on ties).
+    pub best: Individual,
+    /// Individuals evaluated.
+    pub individuals: u64,
+    /// Why it stopped.
+    pub reason: StopReason,
+    /// Wall-clock time taken.
+    pub elapsed: Duration,
+}
+
+/// A running regularized evolution.
+pub struct Evolution<'a> {
+    settings: EvolutionSettings,
+    mutator: &'a Mutator,
+    evaluator: &'a mut SearchEvaluator,
+    population: Vec<Individual>,
+    oldest: usize,
+    individuals: u64,
+    best_ever: f64,
+}
+
+impl<'a> Evolution<'a> {
+    /// An evolution that draws its initial population and its children with `mutator` and
+    /// scores them with `evaluator`.
+    pub fn new(settings: EvolutionSettings, mutator: &'a Mutator, evaluator: &'a mut SearchEvaluator) -> Self {
+        Evolution { settings, mutator, evaluator, population: Vec::new(), oldest: 0, individuals: 0, best_ever: 0.0 }
+    }
+
+    fn should_stop(&self, stop: &StopRule) -> Option<StopReason> {
+        if stop.max_individuals.is_some_and(|m| self.individuals >= m) {
+            return Some(StopReason::Individuals);
+        }
+        if stop.max_train_steps.is_some_and(|m| self.evaluator.stats().train_steps >= m) {
+            return Some(StopReason::TrainSteps);
+        }
+        if stop.target_fitness.is_some_and(|t| self.best_ever >= t) {
+            return Some(StopReason::Target);
+        }
+        // Checking the clock costs ~20 ns: do it every 64 individuals.
+        if self.individuals % 64 == 0 && stop.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Some(StopReason::Time);
+        }
+        None
+    }
+
+    fn evaluate(&mut self, algorithm: Algorithm, rng: &mut Rng) -> Individual {
+        let fitness = self.evaluator.fitness(&algorithm, rng.next_u64());
+        self.individuals += 1;
+        if fitness > self.best_ever {
+            self.best_ever = fitness;
+        }
+        Individual { algorithm, fitness }
+    }
+
+    /// Tournament selection: T draws with replacement, the fittest wins, the first on ties.
+    fn select(&self, rng: &mut Rng) -> usize {
+        let n = self.population.len();
+        let mut best = rng.below(n);
+        for _ in 1..self.settings.tournament_size {
+            let i = rng.below(n);
+            if self.population[i].fitness > self.population[best].fitness {
+                best = i;
+            }
+        }
+        best
+    }
+
+    /// The population's best (first on ties).
+    pub fn best(&self) -> &Individual {
+        let mut best = &self.population[0];
+        for ind in &self.population[1..] {
+            if ind.fitness > best.fitness {
+                best = ind;
+            }
+        }
+        best
+    }
+
+    fn progress(&self, start: Instant) -> Progress {
+        let n = self.population.len() as f64;
+        let mean = self.population.iter().map(|i| i.fitness).sum::<f64>() / n;
+        let var = self.population.iter().map(|i| (i.fitness - mean).powi(2)).sum::<f64>() / n;
+        let elapsed = start.elapsed();
+        Progress {
+            individuals: self.individuals,
+            elapsed,
+            individuals_per_second: self.individuals as f64 / elapsed.as_secs_f64().max(1e-9),
+            mean,
+            stdev: var.sqrt(),
+            best: self.best().fitness,
+        }
+    }
+
+    /// Runs until `stop`: evaluates the initial population, then evolves. `on_progress` is called
+    /// every `progress_every` individuals (0: never).
+    pub fn run(
+        &mut self,
+        stop: &StopRule,
+        progress_every: u64,
+        rng: &mut Rng,
+        mut on_progress: impl FnMut(&Progress),
+    ) -> EvolutionResult {
+        let start = Instant::now();
+        let p = self.settings.population_size;
+        let mut reason = None;
+        while self.population.len() < p {
+            let a = generate(self.settings.initial_population, self.mutator.space(), rng);
+            let ind = self.evaluate(a, rng);
+            self.population.push(ind);
+            if progress_every > 0 && self.individuals % progress_every == 0 {
+                on_progress(&self.progress(start));
+            }
+            if let Some(r) = self.should_stop(stop) {
+                reason = Some(r);
+                break;
+            }
+        }
+        let reason = match reason {
+            Some(r) => r,
+            None => loop {
+                if let Some(r) = self.should_stop(stop) {
+                    break r;
+                }
+                let parent = self.select(rng);
+                let mut child = self.population[parent].algorithm.clone();
+                self.mutator.mutate(&mut child, rng);
+                let ind = self.evaluate(child, rng);
+                self.population[self.oldest] = ind;
+                self.oldest = (self.oldest + 1) % p;
+                if progress_every > 0 && self.individuals % progress_every == 0 {
+                    on_progress(&self.progress(start));
+                }
+            },
+        };
+        EvolutionResult { best: self.best().clone(), individuals: self.individuals, reason, elapsed: start.elapsed() }
+    }
+}

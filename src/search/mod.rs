@@ -1,0 +1,18 @@
+//! The search: regularized evolution over algorithms (SEMANTICS.md §7).
+
+pub mod cost;
+pub mod evaluation;
+pub mod evolution;
+pub mod fec_cache;
+pub mod generator;
+pub mod mutator;
+pub mod space;
+pub mod train_budget;
+
+pub use generator::{InitialPopulation, generate};
+pub use mutator::{MutationType, Mutator};
+pub use space::{AlgorithmSpace, FunctionSpace};
+pub use evaluation::{EvaluationStats, FecSettings, SearchEvaluator};
+pub use fec_cache::FecCache;
+pub use train_budget::TrainBudget;
+pub use evolution::{Evolution, EvolutionResult, EvolutionSettings, Individual, Progress, StopReason, StopRule};
