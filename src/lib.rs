@@ -6,7 +6,9 @@
 pub mod eval;
 pub mod experiment;
 pub mod interp;
+pub mod jit_executor;
 pub mod search;
 pub mod task;
+pub mod verify;
 
 pub use amlz_ir as ir;

@@ -1,1 +1,57 @@
-//! placeholder
+//! `amlz-jit`: amlz's native tier. Lowers an algorithm's Predict and Learn to machine code with
+//! Cranelift, bit-exact with the interpreter (SEMANTICS.md).
+//!
+//! A [`Compiler`] (one per worker thread) turns a dead-code-eliminated algorithm into a
+//! [`CompiledAlgorithm`]: two native functions, one running the train loop over a task's examples
+//! (Predict, the ACCURACY sigmoid write-back, the early-stop check, Learn) and one running the
+//! validation loop (Predict, the RMS or ACCURACY bookkeeping), plus the algorithm's constants.
+//! The functions read constants from that array rather than as immediates, so one compiled body
+//! serves every algorithm of the same live structure ([`amlz_ir::analysis::LiveStructure`]); the
+//! compiler caches bodies by structure, layout and scoring.
+//!
+//! Setup is not compiled: it runs once per task and the interpreter runs it. Memory is the
+//! shared layout of [`amlz_ir::Layout`], so the two executors hand memory to each other.
+//!
+//! Every failure of code generation is a [`JitError`] (never a panic or an abort): the caller
+//! falls back to the interpreter.
+
+mod abi;
+mod compiler;
+mod helpers;
+mod lower;
+
+pub use compiler::{
+    CompiledAlgorithm, CompiledCode, Compiler, CompilerStats, Examples, JitConfig, OptLevel,
+    RegAlloc, State, TrainEnd, ValidationEnd, live_generations,
+};
+
+/// How a task's validation is scored, which decides code in both loops: ACCURACY writes
+/// `sigmoid(s1)` back after each train Predict and counts misclassified validation examples;
+/// RMS_ERROR sums squared errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scoring {
+    /// RMS_ERROR.
+    Rms,
+    /// ACCURACY.
+    Accuracy,
+}
+
+/// Why code could not be generated. The evaluation then runs in the interpreter.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JitError {
+    /// The compiler could not be set up for this machine or these settings.
+    #[error("JIT setup failed: {0}")]
+    Setup(String),
+    /// Cranelift rejected or failed to compile a function (verifier error, code too large, …).
+    #[error("Cranelift failed to compile: {0}")]
+    Codegen(String),
+    /// The JIT module failed (declaration, definition, memory, relocation).
+    #[error("JIT module error: {0}")]
+    Module(String),
+    /// The algorithm or layout is one the lowering does not handle.
+    #[error("unsupported by the JIT: {0}")]
+    Unsupported(String),
+    /// Code generation panicked; the compiler recovered with fresh contexts and a fresh module.
+    #[error("code generation panicked: {0}")]
+    Panic(String),
+}

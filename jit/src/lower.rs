@@ -88,7 +88,6 @@ struct Lowering<'a, 'm> {
     helpers: HelperImports<'m>,
     layout: Layout,
     f: usize,
-    ptr: Type,
     /// Variable per scalar address the code touches.
     svar: Vec<Option<Variable>>,
     /// Chunk variables per vector address the code touches.
@@ -208,14 +207,14 @@ impl<'a, 'm> Lowering<'a, 'm> {
             self.store_vector(&vals, mem, off);
             self.synced[a as usize] = true;
         }
-        self.b.ins().iadd_imm(self.mem, off as i64)
+        self.b.ins().iadd_imm_s(self.mem, off as i64)
     }
 
     /// A pointer to vector `o` in memory, for a helper that writes it; call [`Self::v_reload`]
     /// after the helper.
     fn v_ptr_out(&mut self, o: u16) -> Value {
         let off = self.off(Bank::Vector, o);
-        self.b.ins().iadd_imm(self.mem, off as i64)
+        self.b.ins().iadd_imm_s(self.mem, off as i64)
     }
 
     fn v_reload(&mut self, o: u16) {
@@ -228,7 +227,7 @@ impl<'a, 'm> Lowering<'a, 'm> {
 
     fn m_ptr(&mut self, m: u16) -> Value {
         let off = self.off(Bank::Matrix, m);
-        self.b.ins().iadd_imm(self.mem, off as i64)
+        self.b.ins().iadd_imm_s(self.mem, off as i64)
     }
 
     fn n_arg(&mut self) -> Value {
@@ -682,9 +681,9 @@ pub(crate) fn build(
     let mut used_v = vec![false; counts.vectors];
     let mut written_s = vec![false; counts.scalars];
     let mut written_v = vec![false; counts.vectors];
-    for flag in [&mut used_s[0], &mut used_s[1], &mut used_v[0]] {
-        *flag = true;
-    }
+    used_s[0] = true;
+    used_s[1] = true;
+    used_v[0] = true;
     written_s[0] = true;
     written_s[1] = true;
     written_v[0] = true;
@@ -731,7 +730,6 @@ pub(crate) fn build(
         helpers,
         layout,
         f,
-        ptr,
         svar: vec![None; counts.scalars],
         vvar: vec![None; counts.vectors],
         synced: vec![true; counts.vectors],
@@ -778,7 +776,7 @@ pub(crate) fn build(
     } else {
         (None, None)
     };
-    let has_order = t.b.ins().icmp_imm(IntCC::NotEqual, order, 0);
+    let has_order = t.b.ins().icmp_imm_s(IntCC::NotEqual, order, 0);
 
     // Loop header: k < count?
     let header = t.b.create_block();
@@ -800,15 +798,15 @@ pub(crate) fn build(
     t.b.ins().brif(has_order, ordered, &[], join, &[BlockArg::Value(k)]);
     t.b.seal_block(ordered);
     t.b.switch_to_block(ordered);
-    let k4 = t.b.ins().ishl_imm(k, 2);
+    let k4 = t.b.ins().ishl_imm_s(k, 2);
     let pk = t.b.ins().iadd(order, k4);
     let idx = t.b.ins().uload32(scalar_flags().with_readonly(), pk, 0);
     t.b.ins().jump(join, &[BlockArg::Value(idx)]);
     t.b.seal_block(join);
     t.b.switch_to_block(join);
-    let row_off = t.b.ins().imul_imm(i, (f * 8) as i64);
+    let row_off = t.b.ins().imul_imm_s(i, (f * 8) as i64);
     let row = t.b.ins().iadd(features, row_off);
-    let i8b = t.b.ins().ishl_imm(i, 3);
+    let i8b = t.b.ins().ishl_imm_s(i, 3);
     let plabel = t.b.ins().iadd(labels, i8b);
     let label = t.b.ins().load(F64, scalar_flags().with_readonly(), plabel, 0);
     t.row = Some(row);
@@ -829,7 +827,7 @@ pub(crate) fn build(
         t.set_s(1, sg);
     }
     let pred = t.s(1);
-    let k8 = t.b.ins().ishl_imm(k, 3);
+    let k8 = t.b.ins().ishl_imm_s(k, 3);
     let ppred = t.b.ins().iadd(preds, k8);
     t.b.ins().store(scalar_flags(), pred, ppred, 0);
 
@@ -894,7 +892,7 @@ pub(crate) fn build(
             }
         }
     }
-    let k1 = t.b.ins().iadd_imm(k, 1);
+    let k1 = t.b.ins().iadd_imm_s(k, 1);
     t.b.def_var(kvar, k1);
     t.b.ins().jump(header, &[]);
     t.b.seal_block(header);

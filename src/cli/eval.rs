@@ -1,8 +1,8 @@
 //! `amlz eval`: the fitness of a saved algorithm on the tasks of a task file.
 
 use super::CliError;
-use amlz::eval::{Combination, Evaluator};
-use amlz::task::file::{FitnessCombination, load_task_file};
+use amlz::eval::Evaluator;
+use amlz::task::file::load_task_file;
 use amlz_ir::text::parse_algorithm_with_lines;
 use amlz_ir::AddressProblem;
 use clap::{Args, ValueEnum};
@@ -54,10 +54,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, CliError> {
         };
         return Err(CliError::input(format!("{}{line}: {}{hint}", path.display(), e.problem)));
     }
-    let combination = match file.spec.fitness_combination {
-        FitnessCombination::Mean => Combination::Mean,
-        FitnessCombination::Median => Combination::Median,
-    };
+    let combination = file.spec.fitness_combination;
     let names: Vec<String> = file.tasks.iter().map(|t| t.name.clone()).collect();
     let mut evaluator = Evaluator::new(file.tasks, combination);
     let evaluation = match args.executor {
@@ -72,10 +69,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, CliError> {
         for (name, fitness) in names.iter().zip(&evaluation.per_task) {
             println!("{fitness:.6}  {name}");
         }
-        let how = match combination {
-            Combination::Mean => "mean",
-            Combination::Median => "median",
-        };
+        let how = combination.name();
         println!(
             "fitness ({how} of {} tasks, memory S={} V={} M={}): {:.6}",
             evaluation.per_task.len(),

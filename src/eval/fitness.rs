@@ -1,5 +1,6 @@
 //! The fitness formulas of SEMANTICS.md §4, shared by every executor so that they cannot drift.
 
+use crate::task::error::UnknownName;
 use amlz_ir::kernels;
 
 /// RMS_ERROR fitness from the summed squared error over `n` examples:
@@ -21,7 +22,7 @@ pub fn accuracy_fitness(wrong: usize, n: usize) -> f64 {
 }
 
 /// How the per-task fitnesses of a collection combine into one.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Combination {
     /// The arithmetic mean (the default).
@@ -29,6 +30,36 @@ pub enum Combination {
     Mean,
     /// The median (mean of the two middle values for an even count).
     Median,
+}
+
+impl Combination {
+    /// The name in config and task files: `mean` or `median`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Combination::Mean => "mean",
+            Combination::Median => "median",
+        }
+    }
+}
+
+impl std::str::FromStr for Combination {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Combination, UnknownName> {
+        [Combination::Mean, Combination::Median].into_iter().find(|c| c.name() == s).ok_or_else(|| UnknownName {
+            what: "fitness_combination",
+            given: s.to_string(),
+            allowed: vec!["mean", "median"],
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Combination {
+    /// Reads `"mean"` or `"median"`; anything else is an error listing the two.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <String as serde::Deserialize>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// Combines per-task fitnesses (0.0 for an empty list).

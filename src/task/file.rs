@@ -20,55 +20,13 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use amlz_ir::{MAX_ADDRESSES, MemoryCounts};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 
 use super::Task;
-use super::error::{TaskError, UnknownName};
+use crate::eval::Combination;
+use super::error::TaskError;
 use super::spec::{TaskSpec, build_tasks};
-
-/// How the fitnesses of an algorithm on several tasks combine into one (SEMANTICS.md §4).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FitnessCombination {
-    /// The mean of the per-task fitnesses.
-    #[default]
-    Mean,
-    /// The median of the per-task fitnesses.
-    Median,
-}
-
-impl FitnessCombination {
-    /// The name in task files: `mean` or `median`.
-    pub fn name(self) -> &'static str {
-        match self {
-            FitnessCombination::Mean => "mean",
-            FitnessCombination::Median => "median",
-        }
-    }
-}
-
-impl std::str::FromStr for FitnessCombination {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<FitnessCombination, UnknownName> {
-        [FitnessCombination::Mean, FitnessCombination::Median]
-            .into_iter()
-            .find(|c| c.name() == s)
-            .ok_or_else(|| UnknownName {
-                what: "fitness_combination",
-                given: s.to_string(),
-                allowed: vec!["mean", "median"],
-            })
-    }
-}
-
-impl<'de> Deserialize<'de> for FitnessCombination {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        name.parse().map_err(serde::de::Error::custom)
-    }
-}
 
 /// The content of a task file, not yet built into tasks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,7 +37,7 @@ pub struct TaskFileSpec {
     pub tasks: Vec<TaskSpec>,
     /// How per-task fitnesses combine (default mean).
     #[serde(default)]
-    pub fitness_combination: FitnessCombination,
+    pub fitness_combination: Combination,
     /// S to use at least (the algorithm may need more).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scalars: Option<usize>,
@@ -382,7 +340,7 @@ mod tests {
         );
         let file = task_file_from_str(&text, Path::new("t.toml")).unwrap();
         assert_eq!(file.collections, vec![0..3, 3..4]);
-        assert_eq!(file.spec.fitness_combination, FitnessCombination::Median);
+        assert_eq!(file.spec.fitness_combination, Combination::Median);
         assert_eq!(
             file.spec.memory_counts(),
             MemoryCounts {

@@ -21,7 +21,7 @@ pub mod spec;
 
 pub use error::{DataProblem, SpecProblem, TaskError, UnknownName};
 pub use file::{
-    FitnessCombination, TaskFile, TaskFileSpec, load_task_file, parse_task_file, task_file_from_str,
+    TaskFile, TaskFileSpec, load_task_file, parse_task_file, task_file_from_str,
 };
 pub use spec::{TaskKind, TaskSpec, build_tasks, build_tasks_with_seeds};
 

@@ -1,0 +1,605 @@
+//! The per-thread compiler: Cranelift contexts, the current JIT module, module recycling and the
+//! compile cache.
+//!
+//! Shape of cranelift-jit-demo: one [`Compiler`] per worker thread owns the
+//! `FunctionBuilderContext`, the `codegen::Context` and the current `JITModule`, reused across
+//! compilations. Compiled code lives in a module *generation*; every [`CompiledCode`] holds an
+//! `Arc` of its generation, and a generation frees its code memory (`free_memory`) when the last
+//! reference goes. A generation takes at most [`JitConfig::functions_per_module`] functions, and
+//! the cache drops entries of generations older than [`JitConfig::cached_generations`], so code
+//! memory stays bounded over a long search.
+
+use crate::abi::LoopArgs;
+use crate::helpers::{self, Helper, Variant};
+use crate::lower::{self, HelperImports, LoopKind};
+use crate::{JitError, Scoring};
+use amlz_ir::analysis::{LiveStructure, constant_data, constant_slots, live_structure};
+use amlz_ir::{Algorithm, Layout, Rng};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Module, ModuleError};
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Cranelift's optimisation level for generated code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptLevel {
+    /// No e-graph optimisation: fastest compiles (the lowering already emits lean code).
+    None,
+    /// Cranelift's `speed`: GVN, LICM, constant folding; slower compiles.
+    Speed,
+}
+
+/// Cranelift's register allocator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegAlloc {
+    /// regalloc2's backtracking allocator: better code, about twice the compile time.
+    Backtracking,
+    /// regalloc2's single-pass allocator: fastest compiles, code 5–10% slower.
+    SinglePass,
+}
+
+/// How the compiler generates code and manages code memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JitConfig {
+    /// Optimisation level.
+    pub opt_level: OptLevel,
+    /// Register allocator.
+    pub regalloc: RegAlloc,
+    /// Run Cranelift's IR verifier on every function (on in tests, off in release: it adds
+    /// 20–60% to compile time).
+    pub verifier: bool,
+    /// Functions per module generation before a fresh module is started (two per algorithm).
+    pub functions_per_module: usize,
+    /// Most compiled structures kept in the cache (least recently used dropped first).
+    pub cache_capacity: usize,
+    /// The cache keeps entries of only this many most recent generations, so that at most this
+    /// many generations are kept alive by the cache.
+    pub cached_generations: usize,
+}
+
+impl Default for JitConfig {
+    /// Fast compiles (no e-graph optimisation, single-pass register allocation), the verifier in
+    /// debug builds only, modules of 1000 functions, a cache of 4096 structures over at most 8
+    /// generations.
+    fn default() -> Self {
+        JitConfig {
+            opt_level: OptLevel::None,
+            regalloc: RegAlloc::SinglePass,
+            verifier: cfg!(debug_assertions),
+            functions_per_module: 1000,
+            cache_capacity: 4096,
+            cached_generations: 8,
+        }
+    }
+}
+
+/// Counters of one compiler.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompilerStats {
+    /// Structures compiled (cache misses that succeeded).
+    pub compiled: u64,
+    /// Requests served from the cache.
+    pub cache_hits: u64,
+    /// Compilations that failed (Cranelift error, unsupported case, panic).
+    pub failures: u64,
+    /// Module generations started.
+    pub modules: u64,
+}
+
+/// Generations alive in this process (started and not yet freed), for tests and diagnostics.
+static LIVE_GENERATIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many module generations are alive in the whole process (their code memory not yet freed).
+pub fn live_generations() -> usize {
+    LIVE_GENERATIONS.load(Ordering::Relaxed)
+}
+
+/// One JIT module and the code in it; frees its memory when dropped.
+struct Generation {
+    module: Mutex<Option<JITModule>>,
+    index: u64,
+}
+
+impl Generation {
+    fn new(isa: &OwnedTargetIsa, index: u64) -> Generation {
+        let mut builder = JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names());
+        helpers::register_symbols(&mut builder);
+        LIVE_GENERATIONS.fetch_add(1, Ordering::Relaxed);
+        Generation {
+            module: Mutex::new(Some(JITModule::new(builder))),
+            index,
+        }
+    }
+}
+
+impl Drop for Generation {
+    fn drop(&mut self) {
+        let module = match self.module.get_mut() {
+            Ok(m) => m.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(module) = module {
+            // SAFETY: the last reference to this generation is going away: every CompiledCode
+            // whose functions live in this module holds an Arc of it, so none can run again.
+            unsafe { module.free_memory() };
+        }
+        LIVE_GENERATIONS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+type LoopFn = unsafe extern "C" fn(*mut LoopArgs) -> u64;
+
+/// Compiled train and validation loops for one live structure, layout and scoring. Shared
+/// (`Arc`) by every algorithm with that structure; keeps its module alive.
+pub struct CompiledCode {
+    train: LoopFn,
+    validate: LoopFn,
+    layout: Layout,
+    scoring: Scoring,
+    constants: usize,
+    _generation: Arc<Generation>,
+}
+
+impl std::fmt::Debug for CompiledCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledCode")
+            .field("layout", &self.layout)
+            .field("scoring", &self.scoring)
+            .field("constants", &self.constants)
+            .field("generation", &self._generation.index)
+            .finish()
+    }
+}
+
+impl CompiledCode {
+    /// The memory layout the code was compiled for.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The scoring the code was compiled for.
+    pub fn scoring(&self) -> Scoring {
+        self.scoring
+    }
+}
+
+/// Where compiled loops read their examples from.
+#[derive(Clone, Copy, Debug)]
+pub struct Examples<'a> {
+    /// Features of all examples, row-major, F per example.
+    pub features: &'a [f64],
+    /// Labels of all examples.
+    pub labels: &'a [f64],
+    /// The visiting order (indices into `labels`), or `None` for the stored order.
+    pub order: Option<&'a [u32]>,
+    /// How many examples to visit (a prefix of `order` or of the stored order).
+    pub count: usize,
+    /// Train stops, and validation fails, when a prediction's absolute error exceeds this.
+    pub max_abs_error: f64,
+}
+
+/// The mutable state compiled loops work on.
+#[derive(Debug)]
+pub struct State<'a> {
+    /// The evaluation's memory, in the layout the code was compiled for.
+    pub memory: &'a mut [f64],
+    /// At least F² scratch values.
+    pub scratch: &'a mut [f64],
+    /// The evaluation's random stream.
+    pub rng: &'a mut Rng,
+}
+
+/// How a train loop ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrainEnd {
+    /// Train steps (Predict+Learn pairs) completed.
+    pub steps: usize,
+    /// Whether training stopped early (a prediction's error was NaN or too large); then the
+    /// prediction of example `steps` was made and its Learn did not run.
+    pub stopped: bool,
+}
+
+impl TrainEnd {
+    /// How many predictions were written (and should be reported to an observer).
+    pub fn predictions(&self) -> usize {
+        self.steps + self.stopped as usize
+    }
+}
+
+/// How a validation loop ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ValidationEnd {
+    /// Predictions made (including the failing one).
+    pub predictions: usize,
+    /// Whether validation failed (RMS: an error NaN or too large; ACCURACY: a sigmoid outside
+    /// `[0, 1]`): the fitness is then 0.
+    pub failed: bool,
+    /// RMS_ERROR: the summed squared error (meaningful when not failed).
+    pub loss: f64,
+    /// ACCURACY: examples classified wrong (meaningful when not failed).
+    pub wrong: usize,
+}
+
+/// An algorithm ready to run natively: shared compiled code plus this algorithm's constants.
+#[derive(Clone, Debug)]
+pub struct CompiledAlgorithm {
+    code: Arc<CompiledCode>,
+    constants: Vec<f64>,
+}
+
+impl CompiledAlgorithm {
+    /// The compiled code (shared with every algorithm of the same structure).
+    pub fn code(&self) -> &Arc<CompiledCode> {
+        &self.code
+    }
+
+    /// This algorithm's constants, in the order the code reads them.
+    pub fn constants(&self) -> &[f64] {
+        &self.constants
+    }
+
+    fn args(&self, state: &mut State<'_>, ex: &Examples<'_>, predictions: &mut [f64]) -> LoopArgs {
+        let layout = self.code.layout;
+        let f = layout.features();
+        assert_eq!(state.memory.len(), layout.len(), "memory sized for another layout");
+        assert!(state.scratch.len() >= f * f, "scratch smaller than F²");
+        assert!(ex.labels.len() * f <= ex.features.len(), "fewer features than labels");
+        assert!(predictions.len() >= ex.count, "prediction buffer too small");
+        match ex.order {
+            Some(order) => {
+                assert!(order.len() >= ex.count, "order shorter than count");
+                let n = ex.labels.len();
+                assert!(
+                    order[..ex.count].iter().all(|&i| (i as usize) < n),
+                    "order index out of range"
+                );
+            }
+            None => assert!(ex.count <= ex.labels.len(), "count beyond the examples"),
+        }
+        LoopArgs {
+            memory: state.memory.as_mut_ptr(),
+            constants: self.constants.as_ptr(),
+            rng: state.rng as *mut Rng,
+            scratch: state.scratch.as_mut_ptr(),
+            features: ex.features.as_ptr(),
+            labels: ex.labels.as_ptr(),
+            order: ex.order.map_or(std::ptr::null(), |o| o.as_ptr()),
+            predictions: predictions.as_mut_ptr(),
+            count: ex.count as u64,
+            max_abs_error: ex.max_abs_error,
+            loss: 0.0,
+            wrong: 0,
+        }
+    }
+
+    /// Runs the train loop of SEMANTICS.md §4 over `ex`: per example `v0 = x; s0 = 0`, Predict,
+    /// (ACCURACY) `s1 = sigmoid(s1)`, the prediction written to `predictions[k]`, the early-stop
+    /// check, `s0 = y`, Learn.
+    ///
+    /// # Panics
+    /// If the memory, scratch, examples or prediction buffer do not fit the code's layout or
+    /// `ex.count` (checked before any native code runs).
+    pub fn train(&self, state: &mut State<'_>, ex: &Examples<'_>, predictions: &mut [f64]) -> TrainEnd {
+        let mut args = self.args(state, ex, predictions);
+        // SAFETY: `args` points into buffers checked above to hold what the code accesses: the
+        // layout's memory, F² scratch, every example the order names, `count` predictions, and
+        // the constants the code was compiled to read (checked at construction).
+        let k = unsafe { (self.code.train)(&mut args) } as usize;
+        TrainEnd {
+            steps: k,
+            stopped: k < ex.count,
+        }
+    }
+
+    /// Runs the validation loop over `ex`: per example `v0 = x; s0 = 0`, Predict, the
+    /// prediction written to `predictions[k]`, then the RMS or ACCURACY bookkeeping of
+    /// SEMANTICS.md §4, stopping at the first failing example.
+    ///
+    /// # Panics
+    /// As [`CompiledAlgorithm::train`].
+    pub fn validate(&self, state: &mut State<'_>, ex: &Examples<'_>, predictions: &mut [f64]) -> ValidationEnd {
+        let mut args = self.args(state, ex, predictions);
+        // SAFETY: as in `train`.
+        let k = unsafe { (self.code.validate)(&mut args) } as usize;
+        let failed = k < ex.count;
+        ValidationEnd {
+            predictions: if failed { k + 1 } else { k },
+            failed,
+            loss: args.loss,
+            wrong: args.wrong as usize,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct CacheKey {
+    layout: Layout,
+    scoring: Scoring,
+    structure: LiveStructure,
+}
+
+struct CacheEntry {
+    code: Arc<CompiledCode>,
+    last_use: u64,
+}
+
+/// A JIT compiler for one thread: compiles algorithms to native train/validation loops, caches
+/// the code by live structure and recycles modules.
+pub struct Compiler {
+    isa: OwnedTargetIsa,
+    config: JitConfig,
+    fctx: FunctionBuilderContext,
+    ctx: Context,
+    generation: Arc<Generation>,
+    helper_ids: HashMap<(Helper, Variant), FuncId>,
+    functions_in_generation: usize,
+    next_generation: u64,
+    cache: HashMap<CacheKey, CacheEntry>,
+    tick: u64,
+    stats: CompilerStats,
+}
+
+impl std::fmt::Debug for Compiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiler")
+            .field("config", &self.config)
+            .field("stats", &self.stats)
+            .field("cached", &self.cache.len())
+            .finish()
+    }
+}
+
+fn module_error(e: ModuleError) -> JitError {
+    match e {
+        ModuleError::Compilation(c) => JitError::Codegen(c.to_string()),
+        other => JitError::Module(other.to_string()),
+    }
+}
+
+impl Compiler {
+    /// A compiler for the host machine with `config`.
+    pub fn new(config: JitConfig) -> Result<Compiler, JitError> {
+        let mut flags = settings::builder();
+        let set = |flags: &mut settings::Builder, k: &str, v: &str| {
+            flags
+                .set(k, v)
+                .map_err(|e| JitError::Setup(format!("setting {k}={v}: {e}")))
+        };
+        set(&mut flags, "opt_level", match config.opt_level {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+        })?;
+        set(&mut flags, "regalloc_algorithm", match config.regalloc {
+            RegAlloc::Backtracking => "backtracking",
+            RegAlloc::SinglePass => "single_pass",
+        })?;
+        set(&mut flags, "enable_verifier", if config.verifier { "true" } else { "false" })?;
+        set(&mut flags, "use_colocated_libcalls", "false")?;
+        set(&mut flags, "is_pic", "false")?;
+        let isa_builder = cranelift_native::builder()
+            .map_err(|e| JitError::Setup(format!("host machine not supported: {e}")))?;
+        let isa = isa_builder
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| JitError::Setup(e.to_string()))?;
+        let generation = Arc::new(Generation::new(&isa, 0));
+        Ok(Compiler {
+            isa,
+            config,
+            fctx: FunctionBuilderContext::new(),
+            ctx: Context::new(),
+            generation,
+            helper_ids: HashMap::new(),
+            functions_in_generation: 0,
+            next_generation: 1,
+            cache: HashMap::new(),
+            tick: 0,
+            stats: CompilerStats {
+                modules: 1,
+                ..CompilerStats::default()
+            },
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &JitConfig {
+        &self.config
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> CompilerStats {
+        self.stats
+    }
+
+    /// How many structures the cache holds.
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Drops every cached structure (their code is freed once no algorithm uses it).
+    pub fn clear_cache(&mut self) {
+        self.cache.clear();
+    }
+
+    /// Compiles `algorithm`'s Predict and Learn for `layout` and `scoring`, or reuses cached code
+    /// of the same live structure. Pass the algorithm as it will run — normally the output of
+    /// `amlz_ir::analysis::eliminate_dead_code`, so that equivalent algorithms share code. Setup
+    /// is not compiled (it runs once, interpreted).
+    ///
+    /// Any Cranelift error, unsupported case or panic inside code generation is returned as a
+    /// [`JitError`]; the compiler stays usable.
+    pub fn compile(&mut self, algorithm: &Algorithm, layout: Layout, scoring: Scoring) -> Result<CompiledAlgorithm, JitError> {
+        let structure = live_structure(algorithm, layout.features());
+        let constants = constant_data(algorithm);
+        let key = CacheKey {
+            layout,
+            scoring,
+            structure,
+        };
+        self.tick += 1;
+        let code = if let Some(entry) = self.cache.get_mut(&key) {
+            entry.last_use = self.tick;
+            self.stats.cache_hits += 1;
+            entry.code.clone()
+        } else {
+            let code = self.compile_code(&key.structure, layout, scoring)?;
+            self.insert(key, code.clone());
+            code
+        };
+        if code.constants != constants.len() {
+            return Err(JitError::Unsupported(format!(
+                "the code reads {} constants, the algorithm has {}",
+                code.constants,
+                constants.len()
+            )));
+        }
+        Ok(CompiledAlgorithm { code, constants })
+    }
+
+    /// Compiles without looking at or filling the cache (for measuring compile latency).
+    pub fn compile_uncached(&mut self, algorithm: &Algorithm, layout: Layout, scoring: Scoring) -> Result<CompiledAlgorithm, JitError> {
+        let structure = live_structure(algorithm, layout.features());
+        let code = self.compile_code(&structure, layout, scoring)?;
+        Ok(CompiledAlgorithm {
+            code,
+            constants: constant_data(algorithm),
+        })
+    }
+
+    fn insert(&mut self, key: CacheKey, code: Arc<CompiledCode>) {
+        self.cache.insert(
+            key,
+            CacheEntry {
+                code,
+                last_use: self.tick,
+            },
+        );
+        let capacity = self.config.cache_capacity.max(1);
+        if self.cache.len() > capacity {
+            // Drop the least recently used tenth (amortised O(1) per insertion).
+            let mut ticks: Vec<u64> = self.cache.values().map(|e| e.last_use).collect();
+            let drop = (capacity / 10).max(1).min(ticks.len() - 1);
+            let (_, &mut threshold, _) = ticks.select_nth_unstable(drop);
+            self.cache.retain(|_, e| e.last_use >= threshold);
+        }
+    }
+
+    /// Starts a fresh module; the cache forgets generations older than the configured window.
+    fn rotate(&mut self) {
+        self.generation = Arc::new(Generation::new(&self.isa, self.next_generation));
+        self.next_generation += 1;
+        self.stats.modules += 1;
+        self.helper_ids.clear();
+        self.functions_in_generation = 0;
+        let keep = self.config.cached_generations.max(1) as u64;
+        let oldest = self.generation.index.saturating_sub(keep - 1);
+        self.cache.retain(|_, e| e._generation_index() >= oldest);
+    }
+
+    fn compile_code(&mut self, structure: &LiveStructure, layout: Layout, scoring: Scoring) -> Result<Arc<CompiledCode>, JitError> {
+        lower::check(structure, &layout)?;
+        if self.functions_in_generation + 2 > self.config.functions_per_module.max(2) {
+            self.rotate();
+        }
+        let result = catch_unwind(AssertUnwindSafe(|| self.compile_in_module(structure, layout, scoring)));
+        let result = match result {
+            Ok(r) => r,
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                // The contexts and the module may be half-way through a function: start afresh.
+                self.fctx = FunctionBuilderContext::new();
+                self.ctx = Context::new();
+                self.rotate();
+                Err(JitError::Panic(msg))
+            }
+        };
+        match &result {
+            Ok(_) => self.stats.compiled += 1,
+            Err(_) => {
+                self.stats.failures += 1;
+                // Leave the contexts clean for the next function.
+                self.ctx.clear();
+                self.fctx = FunctionBuilderContext::new();
+            }
+        }
+        result
+    }
+
+    fn compile_in_module(&mut self, structure: &LiveStructure, layout: Layout, scoring: Scoring) -> Result<Arc<CompiledCode>, JitError> {
+        let generation = self.generation.clone();
+        let mut guard = generation
+            .module
+            .lock()
+            .map_err(|_| JitError::Module("module lock poisoned".into()))?;
+        let module = guard
+            .as_mut()
+            .ok_or_else(|| JitError::Module("module already freed".into()))?;
+        let ptr = self.isa.pointer_type();
+        let call_conv = self.isa.default_call_conv();
+        let frontend = self.isa.frontend_config();
+        let sig = lower::loop_signature(ptr, call_conv);
+        let mut ids = [None, None];
+        for (slot, kind) in [LoopKind::Train, LoopKind::Validate].into_iter().enumerate() {
+            let id = module.declare_anonymous_function(&sig).map_err(module_error)?;
+            module.clear_context(&mut self.ctx);
+            self.ctx.func.signature = sig.clone();
+            let imports = HelperImports {
+                module: &mut *module,
+                ids: &mut self.helper_ids,
+                refs: [None; Helper::COUNT],
+                features: layout.features(),
+                call_conv,
+                ptr,
+            };
+            lower::build(&mut self.ctx.func, &mut self.fctx, imports, frontend, layout, structure, kind, scoring)?;
+            module.define_function(id, &mut self.ctx).map_err(module_error)?;
+            module.clear_context(&mut self.ctx);
+            self.functions_in_generation += 1;
+            ids[slot] = Some(id);
+        }
+        module.finalize_definitions().map_err(module_error)?;
+        let [Some(train_id), Some(valid_id)] = ids else {
+            return Err(JitError::Module("functions not defined".into()));
+        };
+        let train = module.get_finalized_function(train_id);
+        let validate = module.get_finalized_function(valid_id);
+        drop(guard);
+        let constants = structure
+            .predict
+            .iter()
+            .chain(&structure.learn)
+            .map(|i| constant_slots(i.op))
+            .sum();
+        // SAFETY: both functions were built with `loop_signature`, i.e. `(ptr) -> i64` in the
+        // platform's C calling convention.
+        let (train, validate) = unsafe {
+            (
+                std::mem::transmute::<*const u8, LoopFn>(train),
+                std::mem::transmute::<*const u8, LoopFn>(validate),
+            )
+        };
+        Ok(Arc::new(CompiledCode {
+            train,
+            validate,
+            layout,
+            scoring,
+            constants,
+            _generation: generation,
+        }))
+    }
+}
+
+impl CacheEntry {
+    fn _generation_index(&self) -> u64 {
+        self.code._generation.index
+    }
+}

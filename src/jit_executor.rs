@@ -1,0 +1,278 @@
+//! The JIT executor: SEMANTICS.md §4 with Predict and Learn compiled to native code
+//! (crate `amlz-jit`), bit-exact with [`crate::interp::evaluate`].
+//!
+//! [`JitExecutor::prepare`] eliminates dead code, decodes the algorithm for the interpreter (which
+//! runs Setup, and everything when compilation fails) and compiles its live Predict and Learn,
+//! reusing cached code of the same live structure. [`evaluate`] then zeroes the memory, runs Setup
+//! in the interpreter, and per epoch calls the native train loop and the native validation loop;
+//! only the epoch loop, the fitness formulas and the observer calls stay in Rust.
+//!
+//! When code generation fails (a Cranelift error, an unsupported case, a panic inside Cranelift)
+//! the prepared program keeps the error, every evaluation of it runs in the interpreter, and the
+//! fallback is counted ([`JitStats::fallbacks`], [`fallback_evaluations`]): never fatal.
+
+use crate::eval::{Limits, Observer, Outcome, accuracy_fitness, rms_fitness};
+use crate::interp::{self, Memory, Program};
+use crate::task::{EvalType, Task};
+use amlz_ir::analysis::eliminate_dead_code;
+use amlz_ir::{AddressError, Algorithm, ComponentFunction, Layout, Rng};
+use amlz_jit::{
+    CompiledAlgorithm, Compiler, CompilerStats, Examples, JitConfig, JitError, Scoring, State,
+};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Evaluations (in this process) that ran in the interpreter because their program had no
+/// compiled code.
+static FALLBACK_EVALUATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many evaluations in this process fell back to the interpreter for lack of compiled code.
+pub fn fallback_evaluations() -> u64 {
+    FALLBACK_EVALUATIONS.load(Ordering::Relaxed)
+}
+
+/// Counters of one executor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Programs prepared.
+    pub prepared: u64,
+    /// Programs whose code generation failed: they run in the interpreter.
+    pub fallbacks: u64,
+    /// The compiler's own counters (compiles, cache hits, failures, modules).
+    pub compiler: CompilerStats,
+}
+
+/// The scoring compiled code implements for an eval type.
+pub fn scoring(eval_type: EvalType) -> Scoring {
+    match eval_type {
+        EvalType::RmsError => Scoring::Rms,
+        EvalType::Accuracy => Scoring::Accuracy,
+    }
+}
+
+/// An algorithm prepared for the JIT executor: dead code eliminated, decoded for the
+/// interpreter, and (unless code generation failed) compiled.
+#[derive(Clone, Debug)]
+pub struct JitProgram {
+    program: Program,
+    compiled: Result<CompiledAlgorithm, JitError>,
+    eval_type: EvalType,
+}
+
+impl JitProgram {
+    /// The dead-code-eliminated algorithm decoded for the interpreter (Setup runs from it).
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The memory layout.
+    pub fn layout(&self) -> Layout {
+        self.program.layout()
+    }
+
+    /// The eval type the code was compiled for.
+    pub fn eval_type(&self) -> EvalType {
+        self.eval_type
+    }
+
+    /// Whether evaluations run compiled code (else the interpreter).
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.is_ok()
+    }
+
+    /// Why the program has no compiled code, if it has none.
+    pub fn fallback_reason(&self) -> Option<&JitError> {
+        self.compiled.as_ref().err()
+    }
+
+    /// The compiled code, if any.
+    pub fn compiled(&self) -> Option<&CompiledAlgorithm> {
+        self.compiled.as_ref().ok()
+    }
+}
+
+/// Prepares algorithms for native evaluation: one per worker thread (it owns a JIT
+/// [`Compiler`], its module and its code cache).
+#[derive(Debug)]
+pub struct JitExecutor {
+    compiler: Result<Compiler, JitError>,
+    stats: JitStats,
+}
+
+impl JitExecutor {
+    /// An executor compiling with `config`. If the JIT cannot be set up on this machine, every
+    /// program it prepares falls back to the interpreter (see [`JitExecutor::setup_error`]).
+    pub fn new(config: JitConfig) -> JitExecutor {
+        JitExecutor {
+            compiler: Compiler::new(config),
+            stats: JitStats::default(),
+        }
+    }
+
+    /// Why the JIT could not be set up, if it could not.
+    pub fn setup_error(&self) -> Option<&JitError> {
+        self.compiler.as_ref().err()
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> JitStats {
+        let mut s = self.stats;
+        if let Ok(c) = &self.compiler {
+            s.compiler = c.stats();
+        }
+        s
+    }
+
+    /// The compiler (for cache control and statistics), if set up.
+    pub fn compiler_mut(&mut self) -> Option<&mut Compiler> {
+        self.compiler.as_mut().ok()
+    }
+
+    /// Prepares `algorithm` for tasks of `layout`'s feature size scored by `eval_type`: checks
+    /// its addresses, eliminates dead code, decodes it for the interpreter and compiles its live
+    /// Predict and Learn (or reuses cached code). A code-generation failure is not an error
+    /// here: the program then runs in the interpreter and the fallback is counted.
+    ///
+    /// # Errors
+    /// If an address of the algorithm does not fit `layout` (as [`Program::new`]).
+    pub fn prepare(
+        &mut self,
+        algorithm: &Algorithm,
+        layout: Layout,
+        eval_type: EvalType,
+    ) -> Result<JitProgram, AddressError> {
+        algorithm.check_addresses(&layout.counts())?;
+        let live = eliminate_dead_code(algorithm);
+        let program = Program::new(&live, layout)?;
+        let compiled = match &mut self.compiler {
+            Ok(c) => c.compile(&live, layout, scoring(eval_type)),
+            Err(e) => Err(e.clone()),
+        };
+        self.stats.prepared += 1;
+        if compiled.is_err() {
+            self.stats.fallbacks += 1;
+        }
+        Ok(JitProgram {
+            program,
+            compiled,
+            eval_type,
+        })
+    }
+}
+
+/// Per-thread buffers an evaluation borrows: scratch for aliased matrix products and the
+/// predictions a native loop writes for the observer.
+#[derive(Default)]
+struct Buffers {
+    scratch: Vec<f64>,
+    predictions: Vec<f64>,
+}
+
+thread_local! {
+    static BUFFERS: Cell<Buffers> = Cell::new(Buffers::default());
+}
+
+/// Evaluates `program` on `task` (SEMANTICS.md §4) with compiled Predict and Learn: zeroed
+/// memory, Setup in the interpreter, then per epoch the native train loop (early stop included)
+/// and the native validation loop; returns the best epoch's fitness. Same contract as
+/// [`interp::evaluate`] — same fitness, train steps, observer calls, final memory and random
+/// stream — for the dead-code-eliminated algorithm.
+///
+/// Runs in the interpreter (counted in [`fallback_evaluations`]) when the program has no
+/// compiled code or was compiled for another eval type than the task's.
+///
+/// # Panics
+/// If the task's feature size differs from the program's layout.
+pub fn evaluate<O: Observer>(
+    program: &JitProgram,
+    task: &Task,
+    memory: &mut Memory,
+    rng: &mut Rng,
+    limits: &Limits,
+    observer: &mut O,
+) -> Outcome {
+    let layout = program.layout();
+    assert_eq!(layout.features(), task.features, "program prepared for another feature size");
+    let compiled = match &program.compiled {
+        Ok(c) if program.eval_type == task.eval_type => c,
+        _ => {
+            FALLBACK_EVALUATIONS.fetch_add(1, Ordering::Relaxed);
+            return interp::evaluate(&program.program, task, memory, rng, limits, observer);
+        }
+    };
+    memory.reset(&layout);
+    interp::run_component(&program.program, ComponentFunction::Setup, memory, rng);
+
+    let f = layout.features();
+    let num_train = task.num_train().min(limits.max_train);
+    let num_valid = task.num_valid().min(limits.max_valid);
+    let epochs = task.num_epochs().min(limits.max_epochs);
+    let mut bufs = BUFFERS.take();
+    if bufs.scratch.len() < f * f {
+        bufs.scratch.resize(f * f, 0.0);
+    }
+    let need = num_train.max(num_valid);
+    if bufs.predictions.len() < need {
+        bufs.predictions.resize(need, 0.0);
+    }
+    let mut state = State {
+        memory: memory.values_mut(),
+        scratch: &mut bufs.scratch,
+        rng,
+    };
+    let mut best = 0.0;
+    let mut steps = 0u64;
+    let mut outcome = None;
+    for epoch in 0..epochs {
+        let order: Option<&[u32]> = (epoch > 0).then(|| task.epoch_orders[epoch - 1].as_slice());
+        if num_train > 0 {
+            let ex = Examples {
+                features: &task.train_features,
+                labels: &task.train_labels,
+                order,
+                count: num_train,
+                max_abs_error: task.max_abs_error,
+            };
+            let end = compiled.train(&mut state, &ex, &mut bufs.predictions);
+            for (k, &p) in bufs.predictions[..end.predictions()].iter().enumerate() {
+                let i = order.map_or(k, |o| o[k] as usize);
+                observer.train(task.train_labels[i], p);
+            }
+            steps += end.steps as u64;
+            if end.stopped {
+                outcome = Some(Outcome {
+                    fitness: if epoch == 0 { 0.0 } else { best },
+                    train_steps: steps,
+                });
+                break;
+            }
+        }
+        let ex = Examples {
+            features: &task.valid_features,
+            labels: &task.valid_labels,
+            order: None,
+            count: num_valid,
+            max_abs_error: task.max_abs_error,
+        };
+        let end = compiled.validate(&mut state, &ex, &mut bufs.predictions);
+        for (k, &p) in bufs.predictions[..end.predictions].iter().enumerate() {
+            observer.valid(task.valid_labels[k], p);
+        }
+        let fitness = if end.failed {
+            0.0
+        } else {
+            match task.eval_type {
+                EvalType::RmsError => rms_fitness(end.loss, num_valid),
+                EvalType::Accuracy => accuracy_fitness(end.wrong, num_valid),
+            }
+        };
+        if fitness > best {
+            best = fitness;
+        }
+    }
+    BUFFERS.set(bufs);
+    outcome.unwrap_or(Outcome {
+        fitness: best,
+        train_steps: steps,
+    })
+}

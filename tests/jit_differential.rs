@@ -1,0 +1,95 @@
+//! Differential tests of the JIT executor against the interpreter: the hand-made algorithms on
+//! generated tasks, and a small `amlz verify` run over random algorithms of all 65 ops.
+
+use amlz::eval::{Limits, Trace};
+use amlz::interp::{self, Memory, Program};
+use amlz::jit_executor::{self, JitExecutor};
+use amlz::task::{EvalType, Task};
+use amlz::verify::{self, VerifyConfig};
+use amlz_ir::{Algorithm, Layout, MemoryCounts, Rng, handmade};
+use amlz_jit::JitConfig;
+
+fn task(features: usize, n: usize, eval_type: EvalType, seed: u64) -> Task {
+    let mut rng = Rng::new(seed);
+    let w: Vec<f64> = (0..features).map(|_| rng.gaussian(0.0, 1.0)).collect();
+    let mut make = |n: usize| {
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for _ in 0..n {
+            let x: Vec<f64> = (0..features).map(|_| rng.gaussian(0.0, 1.0)).collect();
+            let y: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
+            ys.push(if eval_type == EvalType::Accuracy { (y > 0.0) as u8 as f64 } else { y });
+            xs.extend(x);
+        }
+        (xs, ys)
+    };
+    let (train_features, train_labels) = make(n);
+    let (valid_features, valid_labels) = make(n / 2);
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    Rng::new(seed + 1).shuffle(&mut order);
+    Task {
+        features,
+        train_features,
+        train_labels,
+        valid_features,
+        valid_labels,
+        eval_type,
+        max_abs_error: 100.0,
+        epoch_orders: vec![order],
+        param_seed: seed,
+        data_seed: seed,
+        name: "test".into(),
+    }
+}
+
+fn assert_same(algorithm: &Algorithm, counts: MemoryCounts, task: &Task) {
+    let layout = Layout::new(task.features, counts).unwrap();
+    let program = Program::new(algorithm, layout).unwrap();
+    let mut executor = JitExecutor::new(JitConfig::default());
+    let jit = executor.prepare(algorithm, layout, task.eval_type).unwrap();
+    assert!(jit.is_compiled(), "{:?}", jit.fallback_reason());
+    let mut mem_i = Memory::default();
+    let mut mem_j = Memory::default();
+    let (mut ti, mut tj) = (Trace::default(), Trace::default());
+    let (mut ri, mut rj) = (Rng::new(9), Rng::new(9));
+    let oi = interp::evaluate(&program, task, &mut mem_i, &mut ri, &Limits::FULL, &mut ti);
+    let oj = jit_executor::evaluate(&jit, task, &mut mem_j, &mut rj, &Limits::FULL, &mut tj);
+    assert_eq!(oi.fitness.to_bits(), oj.fitness.to_bits());
+    assert_eq!(oi.train_steps, oj.train_steps);
+    assert_eq!(ti, tj);
+    let bits = |m: &Memory| m.values().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&mem_i), bits(&mem_j));
+    assert_eq!(ri, rj);
+    assert!(oi.fitness > 0.0);
+}
+
+#[test]
+fn hand_made_algorithms_match_the_interpreter() {
+    let lin_counts = MemoryCounts { scalars: 5, vectors: 3, matrices: 0 };
+    let nn_counts = MemoryCounts { scalars: 5, vectors: 9, matrices: 2 };
+    for f in [1, 2, 3, 4, 7, 16, 32] {
+        for eval_type in [EvalType::RmsError, EvalType::Accuracy] {
+            let t = task(f, 100, eval_type, 42 + f as u64);
+            assert_same(&handmade::linear(0.01), lin_counts, &t);
+            assert_same(&handmade::neural_net(), nn_counts, &t);
+        }
+    }
+}
+
+#[test]
+fn random_algorithms_match_the_interpreter() {
+    let config = VerifyConfig {
+        programs: if cfg!(debug_assertions) { 1500 } else { 20000 },
+        seed: 7,
+        features: vec![1, 2, 3, 4, 8, 16, 32],
+        ir_verifier: true,
+        ..VerifyConfig::default()
+    };
+    let report = verify::run(&config, |_| {});
+    for f in &report.failures {
+        eprintln!("{}", f.report);
+    }
+    eprintln!("{}", report.summary());
+    assert_eq!(report.mismatches, 0, "{}", report.summary());
+    assert_eq!(report.fallbacks, 0, "{}", report.summary());
+}
