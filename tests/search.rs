@@ -1,0 +1,71 @@
+//! The search end to end, through the library: reproducibility and that it finds what it should.
+
+use amlz::experiment::{self, RunOptions, Summary};
+
+fn small_demo(extra: &[(&str, &str)]) -> experiment::Experiment {
+    let mut text = std::fs::read_to_string("examples/demo_linear.toml").unwrap();
+    for (from, to) in [
+        ("population_size = 1000", "population_size = 100"),
+        ("max_individuals = 1000000", "max_individuals = 20000"),
+        ("max_experiments = 0", "max_experiments = 2"),
+        ("num_tasks = 100", "num_tasks = 10"),
+    ]
+    .iter()
+    .chain(extra)
+    {
+        assert!(text.contains(from), "{from}");
+        text = text.replacen(from, to, 1);
+    }
+    experiment::config::parse(&text, "test", std::path::Path::new(".")).unwrap()
+}
+
+fn without_timings(mut s: Summary) -> Summary {
+    s.seconds = 0.0;
+    s.individuals_per_second = 0.0;
+    s.seconds_to_sufficient = s.seconds_to_sufficient.map(|_| 0.0);
+    for r in &mut s.per_experiment {
+        r.seconds = 0.0;
+        r.individuals_per_second = 0.0;
+    }
+    s
+}
+
+#[test]
+fn same_seed_same_result() {
+    let e = small_demo(&[]);
+    let opts = RunOptions { seed: Some(11), max_seconds: None };
+    let a = without_timings(experiment::run(&e, &opts, |_| {}).unwrap());
+    let b = without_timings(experiment::run(&e, &opts, |_| {}).unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a.individuals, 40_000);
+    assert!(a.fec_hit_rate > 0.1, "FEC finds repeats: {}", a.fec_hit_rate);
+    let c = without_timings(experiment::run(&e, &RunOptions { seed: Some(12), ..opts }, |_| {}).unwrap());
+    assert_ne!(a.algorithm, c.algorithm, "another seed, another search");
+}
+
+#[test]
+fn a_linear_initial_population_is_kept_and_scored_on_select_and_final_tasks() {
+    let e = small_demo(&[
+        ("initial_population = \"random\"", "initial_population = \"linear\""),
+        ("scalars = 4", "scalars = 5"),
+        ("sufficient_fitness = 0.9999", "sufficient_fitness = 0.99"),
+    ]);
+    let s = experiment::run(&e, &RunOptions { seed: Some(5), max_seconds: None }, |_| {}).unwrap();
+    // Starting from SGD with learning rate 0.01 (fitness about 0.6 on 100-example tasks), the
+    // search raises the learning rate until the select tasks are solved.
+    assert!(s.best_select_fitness > 0.99, "{s:?}");
+    assert!(s.best_search_fitness > 0.99, "{s:?}");
+    assert!(s.final_fitness > 0.9, "{s:?}");
+    assert!(s.seconds_to_sufficient.is_some());
+    assert_eq!(s.experiments as usize, s.per_experiment.len());
+}
+
+#[test]
+fn a_config_that_cannot_hold_the_initial_population_is_rejected() {
+    let text = std::fs::read_to_string("examples/demo_linear.toml")
+        .unwrap()
+        .replace("initial_population = \"random\"", "initial_population = \"neural_net\"");
+    let err = experiment::config::parse(&text, "demo", std::path::Path::new(".")).unwrap_err();
+    assert!(err.message.contains("search.initial_population"), "{}", err.message);
+    assert!(err.message.contains("at least 5 scalars, 9 vectors, 2 matrices"), "{}", err.message);
+}
