@@ -15,10 +15,12 @@ use crate::algorithm::{Algorithm, ComponentFunction};
 use crate::instruction::Instruction;
 use crate::op::{Bank, DataKind, Op};
 
-/// A set of addresses (one bit per address per bank), sized for an algorithm.
+/// A set of addresses: one bit per address per bank, in 64-bit words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AddressSet {
-    bits: [Vec<bool>; 3],
+    words: Vec<u64>,
+    /// Index of the first word of each bank.
+    base: [usize; 3],
 }
 
 fn bank_index(bank: Bank) -> usize {
@@ -26,38 +28,39 @@ fn bank_index(bank: Bank) -> usize {
 }
 
 impl AddressSet {
-    fn empty(algorithm: &Algorithm) -> AddressSet {
-        let c = algorithm.min_counts();
-        AddressSet {
-            bits: [
-                vec![false; c.scalars],
-                vec![false; c.vectors],
-                vec![false; c.matrices],
-            ],
-        }
+    /// An empty set able to hold every address below `counts`.
+    fn empty(counts: &crate::layout::MemoryCounts) -> AddressSet {
+        let words = |n: usize| n.div_ceil(64);
+        let (s, v, m) = (words(counts.scalars), words(counts.vectors), words(counts.matrices));
+        AddressSet { words: vec![0; s + v + m], base: [0, s, s + v] }
+    }
+
+    #[inline]
+    fn locate(&self, bank: Bank, addr: u16) -> (usize, u64) {
+        (self.base[bank_index(bank)] + addr as usize / 64, 1u64 << (addr % 64))
     }
 
     /// Whether `bank` address `addr` is in the set.
     pub fn contains(&self, bank: Bank, addr: u16) -> bool {
-        self.bits[bank_index(bank)]
-            .get(addr as usize)
-            .copied()
-            .unwrap_or(false)
+        let b = bank_index(bank);
+        let end = if b == 2 { self.words.len() } else { self.base[b + 1] };
+        let (w, bit) = self.locate(bank, addr);
+        w < end && self.words[w] & bit != 0
     }
 
     fn insert(&mut self, bank: Bank, addr: u16) {
-        self.bits[bank_index(bank)][addr as usize] = true;
+        let (w, bit) = self.locate(bank, addr);
+        self.words[w] |= bit;
     }
 
     fn remove(&mut self, bank: Bank, addr: u16) {
-        self.bits[bank_index(bank)][addr as usize] = false;
+        let (w, bit) = self.locate(bank, addr);
+        self.words[w] &= !bit;
     }
 
     fn union_with(&mut self, other: &AddressSet) {
-        for (a, b) in self.bits.iter_mut().zip(&other.bits) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x |= *y;
-            }
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= *b;
         }
     }
 
@@ -119,10 +122,11 @@ pub fn liveness(algorithm: &Algorithm) -> Liveness {
         vec![false; algorithm.predict.len()],
         vec![false; algorithm.learn.len()],
     ];
-    let mut s1 = AddressSet::empty(algorithm);
+    let counts = algorithm.min_counts();
+    let mut s1 = AddressSet::empty(&counts);
     s1.insert(Bank::Scalar, 1);
-    let mut into_predict = AddressSet::empty(algorithm);
-    let mut into_learn = AddressSet::empty(algorithm);
+    let mut into_predict = AddressSet::empty(&counts);
+    let mut into_learn = AddressSet::empty(&counts);
     loop {
         // After Predict: s1 is observed, then either Learn or another Predict follows.
         let mut after_predict = s1.clone();
