@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn amlz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_amlz")).args(args).output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_amlz"))
+        .args(args)
+        .output()
+        .expect("runs")
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -33,14 +36,36 @@ fn assert_one_line_error(out: &Output, pieces: &[&str]) {
 
 #[test]
 fn eval_prints_fitness_and_json() {
-    let out = amlz(&["eval", "--algorithm", "examples/linear.txt", "--tasks", "examples/linear_tasks.toml", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
+    let out = amlz(&[
+        "eval",
+        "--algorithm",
+        "examples/linear.txt",
+        "--tasks",
+        "examples/linear_tasks.toml",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
     assert!(v["fitness"].as_f64().unwrap() > 0.999);
     assert_eq!(v["per_task"].as_array().unwrap().len(), 10);
 
-    let out = amlz(&["eval", "--algorithm", "examples/neural_net.txt", "--tasks", "examples/csv_task.toml"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = amlz(&[
+        "eval",
+        "--algorithm",
+        "examples/neural_net.txt",
+        "--tasks",
+        "examples/csv_task.toml",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("fitness"), "{text}");
 }
@@ -49,39 +74,86 @@ fn eval_prints_fitness_and_json() {
 fn eval_rejects_bad_algorithm_files() {
     let d = scratch("alg");
     let tasks = "examples/linear_tasks.toml";
-    let f = write(&d, "malformed.txt", "def Setup():\n  s2 = 0.1\ndef Predict()\n  s1 = dot(v0, v1)\n");
-    assert_one_line_error(&amlz(&["eval", "--algorithm", &f, "--tasks", tasks]), &[&f, ":3:", "def Predict():"]);
+    let f = write(
+        &d,
+        "malformed.txt",
+        "def Setup():\n  s2 = 0.1\ndef Predict()\n  s1 = dot(v0, v1)\n",
+    );
+    assert_one_line_error(
+        &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
+        &[&f, ":3:", "def Predict():"],
+    );
 
-    let f = write(&d, "unknown_op.txt", "def Setup():\n  s2 = 0.1\ndef Predict():\n  s1 = softmax(v0)\n");
-    assert_one_line_error(&amlz(&["eval", "--algorithm", &f, "--tasks", tasks]), &[&f, ":4:", "unknown op `softmax`"]);
+    let f = write(
+        &d,
+        "unknown_op.txt",
+        "def Setup():\n  s2 = 0.1\ndef Predict():\n  s1 = softmax(v0)\n",
+    );
+    assert_one_line_error(
+        &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
+        &[&f, ":4:", "unknown op `softmax`"],
+    );
 
-    let f = write(&d, "range.txt", "def Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  v1 = v1 + v5000\n");
-    assert_one_line_error(&amlz(&["eval", "--algorithm", &f, "--tasks", tasks]), &[&f, ":4:", "v5000", "out of range"]);
+    let f = write(
+        &d,
+        "range.txt",
+        "def Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  v1 = v1 + v5000\n",
+    );
+    assert_one_line_error(
+        &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
+        &[&f, ":4:", "v5000", "out of range"],
+    );
 
     let f = write(&d, "label.txt", "def Learn():\n  s0 = s1 + s1\n");
-    assert_one_line_error(&amlz(&["eval", "--algorithm", &f, "--tasks", tasks]), &[&f, ":2:", "s0 cannot be written"]);
+    assert_one_line_error(
+        &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
+        &[&f, ":2:", "s0 cannot be written"],
+    );
 
     let missing = d.join("nope.txt").display().to_string();
-    assert_one_line_error(&amlz(&["eval", "--algorithm", &missing, "--tasks", tasks]), &[&missing, "cannot read"]);
+    assert_one_line_error(
+        &amlz(&["eval", "--algorithm", &missing, "--tasks", tasks]),
+        &[&missing, "cannot read"],
+    );
 
     let f = write(&d, "binary.txt", "\u{0}\u{1}garbage\n");
-    assert_one_line_error(&amlz(&["eval", "--algorithm", &f, "--tasks", tasks]), &[&f, ":1:"]);
+    assert_one_line_error(
+        &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
+        &[&f, ":1:"],
+    );
 }
 
 #[test]
 fn eval_rejects_bad_task_files() {
     let d = scratch("tasks");
     let alg = "examples/linear.txt";
-    let f = write(&d, "missing.toml", "[[tasks]]\nfeatures_size = 4\nnum_train_examples = 10\nnum_valid_examples = 10\n");
-    assert_one_line_error(&amlz(&["eval", "--algorithm", alg, "--tasks", &f]), &[&f, "kind"]);
+    let f = write(
+        &d,
+        "missing.toml",
+        "[[tasks]]\nfeatures_size = 4\nnum_train_examples = 10\nnum_valid_examples = 10\n",
+    );
+    assert_one_line_error(
+        &amlz(&["eval", "--algorithm", alg, "--tasks", &f]),
+        &[&f, "kind"],
+    );
 
     let f = write(&d, "kind.toml", "[[tasks]]\nkind = \"quadratic\"\n");
-    assert_one_line_error(&amlz(&["eval", "--algorithm", alg, "--tasks", &f]), &[&f, ":2", "quadratic", "scalar_linear_regression"]);
+    assert_one_line_error(
+        &amlz(&["eval", "--algorithm", alg, "--tasks", &f]),
+        &[&f, ":2", "quadratic", "scalar_linear_regression"],
+    );
 
     write(&d, "train.csv", "a,b,label\n1,2,3\n4,5\n");
     write(&d, "valid.csv", "a,b,label\n1,2,3\n");
-    let f = write(&d, "csv.toml", "[[tasks]]\nkind = \"csv\"\ntrain_file = \"train.csv\"\nvalid_file = \"valid.csv\"\neval_type = \"rms_error\"\n");
-    assert_one_line_error(&amlz(&["eval", "--algorithm", alg, "--tasks", &f]), &["train.csv:3", "2 fields", "3"]);
+    let f = write(
+        &d,
+        "csv.toml",
+        "[[tasks]]\nkind = \"csv\"\ntrain_file = \"train.csv\"\nvalid_file = \"valid.csv\"\neval_type = \"rms_error\"\n",
+    );
+    assert_one_line_error(
+        &amlz(&["eval", "--algorithm", alg, "--tasks", &f]),
+        &["train.csv:3", "2 fields", "3"],
+    );
 }
 
 #[test]
@@ -89,12 +161,32 @@ fn search_config_errors_name_the_key_and_allowed_values() {
     let d = scratch("cfg");
     let demo = std::fs::read_to_string("examples/demo_linear.toml").unwrap();
     let cases: &[(&str, &str, &[&str])] = &[
-        ("\"VECTOR_SUM\"]\npredict", "\"VECTOR_SUMM\"]\npredict", &["ops.setup", "VECTOR_SUMM", "SCALAR_SUM"]),
-        ("scalars = 4", "scalars = 1", &["memory.scalars", "allowed: 2 to"]),
+        (
+            "\"VECTOR_SUM\"]\npredict",
+            "\"VECTOR_SUMM\"]\npredict",
+            &["ops.setup", "VECTOR_SUMM", "SCALAR_SUM"],
+        ),
+        (
+            "scalars = 4",
+            "scalars = 1",
+            &["memory.scalars", "allowed: 2 to"],
+        ),
         ("setup = 10", "setup = -3", &["sizes.setup", "-3"]),
-        ("setup = 10", "setup = { init = 5, min = 6, max = 4 }", &["sizes.setup", "min size 6 is larger than max size 4"]),
-        ("features_size = 4\nnum_train_examples = 100", "features_size = 65\nnum_train_examples = 100", &["65", "features_size"]),
-        ("initial_population = \"random\"", "initial_population = \"lucky\"", &["search.initial_population", "no_op, random"]),
+        (
+            "setup = 10",
+            "setup = { init = 5, min = 6, max = 4 }",
+            &["sizes.setup", "min size 6 is larger than max size 4"],
+        ),
+        (
+            "features_size = 4\nnum_train_examples = 100",
+            "features_size = 65\nnum_train_examples = 100",
+            &["65", "features_size"],
+        ),
+        (
+            "initial_population = \"random\"",
+            "initial_population = \"lucky\"",
+            &["search.initial_population", "no_op, random"],
+        ),
     ];
     for (i, (from, to, pieces)) in cases.iter().enumerate() {
         assert!(demo.contains(from), "{from}");
@@ -104,7 +196,10 @@ fn search_config_errors_name_the_key_and_allowed_values() {
     }
     // An empty op list for a function that random algorithms must fill.
     let f = write(&d, "empty_ops.toml", &demo.replacen("predict = [\"SCALAR_CONST_SET\", \"VECTOR_INNER_PRODUCT\", \"SCALAR_DIFF\", \"SCALAR_PRODUCT\", \"SCALAR_VECTOR_PRODUCT\", \"VECTOR_SUM\"]", "predict = []", 1));
-    assert_one_line_error(&amlz(&["search", "--config", &f]), &["ops.predict", "empty"]);
+    assert_one_line_error(
+        &amlz(&["search", "--config", &f]),
+        &["ops.predict", "empty"],
+    );
 }
 
 #[test]
@@ -119,12 +214,38 @@ fn search_writes_summary_and_a_reloadable_algorithm() {
     let cfg = write(&d, "small.toml", &small);
     let summary = d.join("summary.json").display().to_string();
     let out_dir = d.join("out").display().to_string();
-    let out = amlz(&["search", "--config", &cfg, "--seed", "3", "--summary-json", &summary, "--out", &out_dir, "--quiet"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let out = amlz(&[
+        "search",
+        "--config",
+        &cfg,
+        "--seed",
+        "3",
+        "--summary-json",
+        &summary,
+        "--out",
+        &out_dir,
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
     for key in [
-        "seed", "experiments", "individuals", "train_steps", "seconds", "individuals_per_second", "fec_hit_rate",
-        "best_search_fitness", "best_select_fitness", "final_fitness", "seconds_to_sufficient", "algorithm",
+        "seed",
+        "experiments",
+        "individuals",
+        "train_steps",
+        "seconds",
+        "individuals_per_second",
+        "fec_hit_rate",
+        "best_search_fitness",
+        "best_select_fitness",
+        "final_fitness",
+        "seconds_to_sufficient",
+        "algorithm",
     ] {
         assert!(v.get(key).is_some(), "summary lacks {key}");
     }
@@ -132,8 +253,20 @@ fn search_writes_summary_and_a_reloadable_algorithm() {
     assert_eq!(v["experiments"], 2);
     assert_eq!(v["individuals"], 6000);
     let alg = format!("{out_dir}/best_algorithm.txt");
-    let out = amlz(&["eval", "--algorithm", &alg, "--tasks", "examples/linear_tasks.toml", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
+    let out = amlz(&[
+        "eval",
+        "--algorithm",
+        &alg,
+        "--tasks",
+        "examples/linear_tasks.toml",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
     assert!(v["fitness"].as_f64().is_some());
 }

@@ -8,7 +8,10 @@ use std::path::Path;
 
 fn tasks(kind: TaskKind, features: usize, num_train: usize) -> Evaluator {
     let spec = TaskSpec::generated(kind, features, num_train, 100, 10);
-    Evaluator::new(build_tasks(&spec, Path::new(".")).unwrap(), Combination::Mean)
+    Evaluator::new(
+        build_tasks(&spec, Path::new(".")).unwrap(),
+        Combination::Mean,
+    )
 }
 
 #[test]
@@ -46,13 +49,24 @@ fn dead_code_elimination_changes_no_fitness() {
     let mut e = tasks(TaskKind::Scalar2LayerNnRegression, 4, 200);
     let mut nn = handmade::neural_net();
     // Dead extras: a random draw (kept: it consumes the stream) and arithmetic nobody reads.
-    nn.learn.push(amlz_ir::parse_instruction("s4 = sin(s2)").unwrap());
-    nn.predict.insert(0, amlz_ir::parse_instruction("v6 = gaussian(0.0, 1.0, n_features)").unwrap());
-    nn.predict.push(amlz_ir::parse_instruction("m1 = matmul(m0, m0)").unwrap());
+    nn.learn
+        .push(amlz_ir::parse_instruction("s4 = sin(s2)").unwrap());
+    nn.predict.insert(
+        0,
+        amlz_ir::parse_instruction("v6 = gaussian(0.0, 1.0, n_features)").unwrap(),
+    );
+    nn.predict
+        .push(amlz_ir::parse_instruction("m1 = matmul(m0, m0)").unwrap());
     let live = eliminate_dead_code(&nn);
     assert!(live.predict.len() < nn.predict.len());
     let counts = nn.min_counts();
     let full = e.evaluate(&nn, counts, 7).unwrap();
     let dce = e.evaluate(&live, counts, 7).unwrap();
-    assert_eq!(full.per_task.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), dce.per_task.iter().map(|f| f.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        full.per_task
+            .iter()
+            .map(|f| f.to_bits())
+            .collect::<Vec<_>>(),
+        dce.per_task.iter().map(|f| f.to_bits()).collect::<Vec<_>>()
+    );
 }

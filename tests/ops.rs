@@ -3,7 +3,9 @@
 //! reductions from the first term, and the random stream.
 
 use amlz::interp::{Memory, Program, run_component};
-use amlz_ir::{Algorithm, ComponentFunction, Instruction, Layout, MemoryCounts, Op, Rng, parse_instruction};
+use amlz_ir::{
+    Algorithm, ComponentFunction, Instruction, Layout, MemoryCounts, Op, Rng, parse_instruction,
+};
 
 const F: usize = 2;
 
@@ -15,7 +17,15 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        let layout = Layout::new(F, MemoryCounts { scalars: 6, vectors: 4, matrices: 3 }).unwrap();
+        let layout = Layout::new(
+            F,
+            MemoryCounts {
+                scalars: 6,
+                vectors: 4,
+                matrices: 3,
+            },
+        )
+        .unwrap();
         let mut memory = Memory::new(&layout);
         let m = memory.values_mut();
         // s0..s5
@@ -37,9 +47,17 @@ impl Fixture {
     }
 
     fn run_instr(&mut self, instr: Instruction) -> &mut Self {
-        let alg = Algorithm { setup: vec![instr], ..Default::default() };
+        let alg = Algorithm {
+            setup: vec![instr],
+            ..Default::default()
+        };
         let program = Program::new(&alg, self.layout).unwrap();
-        run_component(&program, ComponentFunction::Setup, &mut self.memory, &mut Rng::new(42));
+        run_component(
+            &program,
+            ComponentFunction::Setup,
+            &mut self.memory,
+            &mut Rng::new(42),
+        );
         self
     }
 
@@ -86,9 +104,23 @@ fn aliasing_reads_inputs_before_writing() {
     // v1 = dot(m0, v1) with v1 = [9, 16]: [1*9 + 2*16, 3*9 + 4*16]
     assert_eq!(f.run("v1 = dot(m0, v1)").v(1), vec![41.0, 91.0]);
     // m0 = matmul(m0, m0) = [[7, 10], [15, 22]]
-    assert_eq!(f.run("m0 = matmul(m0, m0)").m(0), vec![7.0, 10.0, 15.0, 22.0]);
-    assert_eq!(f.run("m0 = transpose(m0)").m(0), vec![7.0, 15.0, 10.0, 22.0]);
-    assert_eq!(f.run("m1 = matmul(m0, m1)").m(1), vec![7.0 * -1.0 + 15.0 * 2.0, 7.0 * 0.5 + 15.0 * -2.0, 10.0 * -1.0 + 22.0 * 2.0, 10.0 * 0.5 + 22.0 * -2.0]);
+    assert_eq!(
+        f.run("m0 = matmul(m0, m0)").m(0),
+        vec![7.0, 10.0, 15.0, 22.0]
+    );
+    assert_eq!(
+        f.run("m0 = transpose(m0)").m(0),
+        vec![7.0, 15.0, 10.0, 22.0]
+    );
+    assert_eq!(
+        f.run("m1 = matmul(m0, m1)").m(1),
+        vec![
+            7.0 * -1.0 + 15.0 * 2.0,
+            7.0 * 0.5 + 15.0 * -2.0,
+            10.0 * -1.0 + 22.0 * 2.0,
+            10.0 * 0.5 + 22.0 * -2.0
+        ]
+    );
 }
 
 #[test]
@@ -113,9 +145,16 @@ fn heaviside_scalar_is_ge_vector_and_matrix_are_gt() {
     assert_eq!(f.run("s4 = heaviside(s0, 1.0)").s(4), 1.0, "0 >= 0");
     assert_eq!(f.run("s4 = heaviside(s2, 1.0)").s(4), 0.0);
     // v2 = [0, NaN]
-    assert_eq!(f.run("v3 = heaviside(v2, 1.0)").v(3), vec![0.0, 0.0], "0 > 0 is false, NaN > 0 too");
+    assert_eq!(
+        f.run("v3 = heaviside(v2, 1.0)").v(3),
+        vec![0.0, 0.0],
+        "0 > 0 is false, NaN > 0 too"
+    );
     assert_eq!(f.run("v3 = heaviside(v1, 1.0)").v(3), vec![1.0, 0.0]);
-    assert_eq!(f.run("m2 = heaviside(m1, 1.0)").m(2), vec![0.0, 1.0, 1.0, 0.0]);
+    assert_eq!(
+        f.run("m2 = heaviside(m1, 1.0)").m(2),
+        vec![0.0, 1.0, 1.0, 0.0]
+    );
 }
 
 #[test]
@@ -141,14 +180,27 @@ fn min_max_nan_rules() {
     assert_eq!(min[..2], [0.0, 0.0]);
     assert_eq!(min[2..], [3.0, 4.0], "rule 46: NaN < b is false, gives b");
     let max = f.run("m1 = maximum(m2, m0)").m(1);
-    assert_eq!(max, vec![1.0, 2.0, 3.0, 4.0], "rule 49: NaN > b is false, gives b");
+    assert_eq!(
+        max,
+        vec![1.0, 2.0, 3.0, 4.0],
+        "rule 49: NaN > b is false, gives b"
+    );
     let min = f.run("m1 = minimum(m0, m2)").m(1);
     assert!(min[2].is_nan() && min[3].is_nan());
     // Signed zeros: scalar max(-0, +0) keeps a = -0 (a < b is false).
     f.memory.values_mut()[4] = -0.0;
-    assert_eq!(f.run("s5 = maximum(s4, s0)").s(5).to_bits(), (-0.0f64).to_bits());
-    assert_eq!(f.run("s5 = minimum(s4, s0)").s(5).to_bits(), (-0.0f64).to_bits());
-    assert_eq!(f.run("s5 = minimum(s0, s4)").s(5).to_bits(), 0.0f64.to_bits());
+    assert_eq!(
+        f.run("s5 = maximum(s4, s0)").s(5).to_bits(),
+        (-0.0f64).to_bits()
+    );
+    assert_eq!(
+        f.run("s5 = minimum(s4, s0)").s(5).to_bits(),
+        (-0.0f64).to_bits()
+    );
+    assert_eq!(
+        f.run("s5 = minimum(s0, s4)").s(5).to_bits(),
+        0.0f64.to_bits()
+    );
 }
 
 #[test]
@@ -177,21 +229,39 @@ fn matrix_ops() {
     assert_eq!(f.run("m2 = s2 * m0").m(2), vec![-3.0, -6.0, -9.0, -12.0]);
     assert_eq!(f.run("m2 = 1 / m0").m(2), vec![1.0, 0.5, 1.0 / 3.0, 0.25]);
     assert_eq!(f.run("v3 = dot(m0, v0)").v(3), vec![5.0, 11.0]);
-    assert_eq!(f.run("m2 = bcast(v1, axis=0)").m(2), vec![3.0, 3.0, -4.0, -4.0]);
-    assert_eq!(f.run("m2 = bcast(v1, axis=1)").m(2), vec![3.0, -4.0, 3.0, -4.0]);
+    assert_eq!(
+        f.run("m2 = bcast(v1, axis=0)").m(2),
+        vec![3.0, 3.0, -4.0, -4.0]
+    );
+    assert_eq!(
+        f.run("m2 = bcast(v1, axis=1)").m(2),
+        vec![3.0, -4.0, 3.0, -4.0]
+    );
     assert_eq!(f.run("s4 = norm(m0)").s(4), 30.0f64.sqrt());
-    assert_eq!(f.run("v3 = norm(m0, axis=0)").v(3), vec![10.0f64.sqrt(), 20.0f64.sqrt()]);
-    assert_eq!(f.run("v3 = norm(m0, axis=1)").v(3), vec![5.0f64.sqrt(), 5.0]);
+    assert_eq!(
+        f.run("v3 = norm(m0, axis=0)").v(3),
+        vec![10.0f64.sqrt(), 20.0f64.sqrt()]
+    );
+    assert_eq!(
+        f.run("v3 = norm(m0, axis=1)").v(3),
+        vec![5.0f64.sqrt(), 5.0]
+    );
     assert_eq!(f.run("m2 = transpose(m0)").m(2), vec![1.0, 3.0, 2.0, 4.0]);
     assert_eq!(f.run("m2 = abs(m1)").m(2), vec![1.0, 0.5, 2.0, 2.0]);
     assert_eq!(f.run("m2 = m0 + m1").m(2), vec![0.0, 2.5, 5.0, 2.0]);
     assert_eq!(f.run("m2 = m0 - m1").m(2), vec![2.0, 1.5, 1.0, 6.0]);
     assert_eq!(f.run("m2 = m0 * m1").m(2), vec![-1.0, 1.0, 6.0, -8.0]);
     assert_eq!(f.run("m2 = m0 / m1").m(2), vec![-1.0, 4.0, 1.5, -2.0]);
-    assert_eq!(f.run("m2 = matmul(m0, m1)").m(2), vec![3.0, -3.5, 5.0, -6.5]);
+    assert_eq!(
+        f.run("m2 = matmul(m0, m1)").m(2),
+        vec![3.0, -3.5, 5.0, -6.5]
+    );
     assert_eq!(f.run("s4 = mean(m0)").s(4), 2.5);
     assert_eq!(f.run("v3 = mean(m0, axis=1)").v(3), vec![1.5, 3.5]);
-    assert_eq!(f.run("v3 = std(m0, axis=1)").v(3), vec![(2.5f64 - 2.25).sqrt(), (12.5f64 - 12.25).sqrt()]);
+    assert_eq!(
+        f.run("v3 = std(m0, axis=1)").v(3),
+        vec![(2.5f64 - 2.25).sqrt(), (12.5f64 - 12.25).sqrt()]
+    );
     assert_eq!(f.run("s4 = std(m0)").s(4), (7.5f64 - 6.25).sqrt());
 }
 
@@ -201,7 +271,10 @@ fn reductions_start_from_the_first_term() {
     // v3 = [-0, -0]: its sum is -0.0, so 1/mean is -inf (a sum from +0.0 would give +inf).
     f.run("v3 = bcast(s0)").run("v3 = s2 * v3");
     assert_eq!(bits(&f.v(3)), bits(&[-0.0, -0.0]));
-    assert_eq!(f.run("s4 = mean(v3)").run("s5 = 1 / s4").s(5), f64::NEG_INFINITY);
+    assert_eq!(
+        f.run("s4 = mean(v3)").run("s5 = 1 / s4").s(5),
+        f64::NEG_INFINITY
+    );
 }
 
 #[test]
@@ -229,8 +302,14 @@ fn random_ops_draw_from_the_evaluation_stream_in_order() {
     let expected: Vec<f64> = (0..F).map(|_| rng.uniform(lo, hi)).collect();
     assert_eq!(f.run("v3 = uniform(-0.5, 0.75, n_features)").v(3), expected);
     let mut rng = Rng::new(42);
-    let expected: Vec<f64> = (0..F * F).map(|_| rng.gaussian(0.25f32 as f64, 2.0)).collect();
-    assert_eq!(f.run("m2 = gaussian(0.25, 2.0, (n_features, n_features))").m(2), expected);
+    let expected: Vec<f64> = (0..F * F)
+        .map(|_| rng.gaussian(0.25f32 as f64, 2.0))
+        .collect();
+    assert_eq!(
+        f.run("m2 = gaussian(0.25, 2.0, (n_features, n_features))")
+            .m(2),
+        expected
+    );
     let mut rng = Rng::new(42);
     assert_eq!(f.run("s4 = gaussian(0.0, 1.0)").s(4), rng.standard_normal());
     let mut rng = Rng::new(42);
@@ -238,7 +317,11 @@ fn random_ops_draw_from_the_evaluation_stream_in_order() {
     assert_eq!(f.run("v3 = gaussian(1.0, 0.5, n_features)").v(3), expected);
     let mut rng = Rng::new(42);
     let expected: Vec<f64> = (0..F * F).map(|_| rng.uniform(0.0, 1.0)).collect();
-    assert_eq!(f.run("m2 = uniform(0.0, 1.0, (n_features, n_features))").m(2), expected);
+    assert_eq!(
+        f.run("m2 = uniform(0.0, 1.0, (n_features, n_features))")
+            .m(2),
+        expected
+    );
 }
 
 #[test]

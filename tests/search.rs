@@ -33,24 +33,52 @@ fn without_timings(mut s: Summary) -> Summary {
 #[test]
 fn same_seed_same_result() {
     let e = small_demo(&[]);
-    let opts = RunOptions { seed: Some(11), max_seconds: None };
+    let opts = RunOptions {
+        seed: Some(11),
+        max_seconds: None,
+    };
     let a = without_timings(experiment::run(&e, &opts, |_| {}).unwrap());
     let b = without_timings(experiment::run(&e, &opts, |_| {}).unwrap());
     assert_eq!(a, b);
     assert_eq!(a.individuals, 40_000);
-    assert!(a.fec_hit_rate > 0.1, "FEC finds repeats: {}", a.fec_hit_rate);
-    let c = without_timings(experiment::run(&e, &RunOptions { seed: Some(12), ..opts }, |_| {}).unwrap());
+    assert!(
+        a.fec_hit_rate > 0.1,
+        "FEC finds repeats: {}",
+        a.fec_hit_rate
+    );
+    let c = without_timings(
+        experiment::run(
+            &e,
+            &RunOptions {
+                seed: Some(12),
+                ..opts
+            },
+            |_| {},
+        )
+        .unwrap(),
+    );
     assert_ne!(a.algorithm, c.algorithm, "another seed, another search");
 }
 
 #[test]
 fn a_linear_initial_population_is_kept_and_scored_on_select_and_final_tasks() {
     let e = small_demo(&[
-        ("initial_population = \"random\"", "initial_population = \"linear\""),
+        (
+            "initial_population = \"random\"",
+            "initial_population = \"linear\"",
+        ),
         ("scalars = 4", "scalars = 5"),
         ("sufficient_fitness = 0.9999", "sufficient_fitness = 0.99"),
     ]);
-    let s = experiment::run(&e, &RunOptions { seed: Some(5), max_seconds: None }, |_| {}).unwrap();
+    let s = experiment::run(
+        &e,
+        &RunOptions {
+            seed: Some(5),
+            max_seconds: None,
+        },
+        |_| {},
+    )
+    .unwrap();
     // Starting from SGD with learning rate 0.01 (fitness about 0.6 on 100-example tasks), the
     // search raises the learning rate until the select tasks are solved.
     assert!(s.best_select_fitness > 0.99, "{s:?}");
@@ -64,8 +92,20 @@ fn a_linear_initial_population_is_kept_and_scored_on_select_and_final_tasks() {
 fn a_config_that_cannot_hold_the_initial_population_is_rejected() {
     let text = std::fs::read_to_string("examples/demo_linear.toml")
         .unwrap()
-        .replace("initial_population = \"random\"", "initial_population = \"neural_net\"");
+        .replace(
+            "initial_population = \"random\"",
+            "initial_population = \"neural_net\"",
+        );
     let err = experiment::config::parse(&text, "demo", std::path::Path::new(".")).unwrap_err();
-    assert!(err.message.contains("search.initial_population"), "{}", err.message);
-    assert!(err.message.contains("at least 5 scalars, 9 vectors, 2 matrices"), "{}", err.message);
+    assert!(
+        err.message.contains("search.initial_population"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message
+            .contains("at least 5 scalars, 9 vectors, 2 matrices"),
+        "{}",
+        err.message
+    );
 }

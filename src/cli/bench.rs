@@ -30,7 +30,9 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
             let small = cost::measure(4, millis);
             let large = cost::measure(16, millis);
             let table = cost::fit(4, &small, 16, &large);
-            println!("// (base_ns, per_element_ns) by op number; measured by `amlz bench costs --millis {millis}`");
+            println!(
+                "// (base_ns, per_element_ns) by op number; measured by `amlz bench costs --millis {millis}`"
+            );
             println!("[");
             for (op, (base, per)) in amlz_ir::ALL_OPS.iter().zip(&table) {
                 println!(

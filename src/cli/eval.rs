@@ -3,8 +3,8 @@
 use super::CliError;
 use amlz::eval::Evaluator;
 use amlz::task::file::load_task_file;
-use amlz_ir::text::parse_algorithm_with_lines;
 use amlz_ir::AddressProblem;
+use amlz_ir::text::parse_algorithm_with_lines;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,19 +40,31 @@ pub struct EvalArgs {
 pub fn run(args: &EvalArgs) -> Result<ExitCode, CliError> {
     let path = &args.algorithm;
     let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::input(format!("{}: cannot read: {}", path.display(), amlz::task::error::io_reason(&e)))
+        CliError::input(format!(
+            "{}: cannot read: {}",
+            path.display(),
+            amlz::task::error::io_reason(&e)
+        ))
     })?;
     let (algorithm, lines) = parse_algorithm_with_lines(&text)
         .map_err(|e| CliError::input(format!("{}:{}: {}", path.display(), e.line, e.message)))?;
     let file = load_task_file(&args.tasks).map_err(CliError::input)?;
     let counts = algorithm.min_counts().max(file.spec.memory_counts());
     if let Err(e) = algorithm.check_addresses(&counts) {
-        let line = lines.line(e.function, e.index).map_or(String::new(), |l| format!(":{l}"));
+        let line = lines
+            .line(e.function, e.index)
+            .map_or(String::new(), |l| format!(":{l}"));
         let hint = match e.problem {
-            AddressProblem::OutOfRange { .. } => " (raise scalars/vectors/matrices in the task file)",
+            AddressProblem::OutOfRange { .. } => {
+                " (raise scalars/vectors/matrices in the task file)"
+            }
             AddressProblem::FixedInput { .. } => "",
         };
-        return Err(CliError::input(format!("{}{line}: {}{hint}", path.display(), e.problem)));
+        return Err(CliError::input(format!(
+            "{}{line}: {}{hint}",
+            path.display(),
+            e.problem
+        )));
     }
     let combination = file.spec.fitness_combination;
     let names: Vec<String> = file.tasks.iter().map(|t| t.name.clone()).collect();
@@ -63,7 +75,8 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, CliError> {
     .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
 
     if args.json {
-        let json = serde_json::json!({ "fitness": evaluation.fitness, "per_task": evaluation.per_task });
+        let json =
+            serde_json::json!({ "fitness": evaluation.fitness, "per_task": evaluation.per_task });
         println!("{json}");
     } else {
         for (name, fitness) in names.iter().zip(&evaluation.per_task) {

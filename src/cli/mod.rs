@@ -38,12 +38,18 @@ pub struct CliError {
 impl CliError {
     /// A bad-input error (exit code 2).
     pub fn input(message: impl std::fmt::Display) -> CliError {
-        CliError { message: message.to_string(), code: 2 }
+        CliError {
+            message: message.to_string(),
+            code: 2,
+        }
     }
 
     /// Any other failure (exit code 1).
     pub fn failure(message: impl std::fmt::Display) -> CliError {
-        CliError { message: message.to_string(), code: 1 }
+        CliError {
+            message: message.to_string(),
+            code: 1,
+        }
     }
 }
 

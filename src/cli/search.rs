@@ -38,14 +38,20 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
     };
     if let Some(s) = args.max_seconds {
         if !(s > 0.0) {
-            return Err(CliError::input(format!("--max-seconds: {s} is not allowed (allowed: a positive number)")));
+            return Err(CliError::input(format!(
+                "--max-seconds: {s} is not allowed (allowed: a positive number)"
+            )));
         }
     }
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::input(format!("{}: cannot create directory: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::input(format!("{}: cannot create directory: {e}", dir.display()))
+        })?;
     }
-    let options = RunOptions { seed: args.seed, max_seconds: args.max_seconds };
+    let options = RunOptions {
+        seed: args.seed,
+        max_seconds: args.max_seconds,
+    };
     let quiet = args.quiet;
     eprintln!(
         "amlz search: {} (seed {})",
@@ -84,14 +90,16 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
 
     let json = serde_json::to_string_pretty(&summary).expect("summaries serialise");
     if let Some(path) = &args.summary_json {
-        std::fs::write(path, &json).map_err(|e| CliError::failure(format!("{}: cannot write: {e}", path.display())))?;
+        std::fs::write(path, &json)
+            .map_err(|e| CliError::failure(format!("{}: cannot write: {e}", path.display())))?;
     }
     if let Some(dir) = &args.out {
         let alg = dir.join("best_algorithm.txt");
         std::fs::write(&alg, &summary.algorithm)
             .map_err(|e| CliError::failure(format!("{}: cannot write: {e}", alg.display())))?;
         let sum = dir.join("summary.json");
-        std::fs::write(&sum, &json).map_err(|e| CliError::failure(format!("{}: cannot write: {e}", sum.display())))?;
+        std::fs::write(&sum, &json)
+            .map_err(|e| CliError::failure(format!("{}: cannot write: {e}", sum.display())))?;
     }
     println!(
         "experiments {} | individuals {} | {:.1} s | {:.0} ind/s | FEC hit rate {:.1}%",

@@ -45,7 +45,11 @@ pub struct Evaluator {
 impl Evaluator {
     /// An evaluator over `tasks`, combining per-task fitness by `combination`.
     pub fn new(tasks: Vec<Task>, combination: Combination) -> Evaluator {
-        Evaluator { tasks, combination, memory: Memory::default() }
+        Evaluator {
+            tasks,
+            combination,
+            memory: Memory::default(),
+        }
     }
 
     /// The tasks.
@@ -79,7 +83,10 @@ impl Evaluator {
         let mut per_task = Vec::with_capacity(self.tasks.len());
         let mut train_steps = 0;
         for (i, task) in self.tasks.iter().enumerate() {
-            let program = match programs.iter().position(|p| p.layout().features() == task.features) {
+            let program = match programs
+                .iter()
+                .position(|p| p.layout().features() == task.features)
+            {
                 Some(k) => &programs[k],
                 None => {
                     let layout = Layout::new(task.features, counts)?;
@@ -93,6 +100,10 @@ impl Evaluator {
             train_steps += outcome.train_steps;
         }
         let fitness = combine(&per_task, self.combination);
-        Ok(Evaluation { per_task, fitness, train_steps })
+        Ok(Evaluation {
+            per_task,
+            fitness,
+            train_steps,
+        })
     }
 }

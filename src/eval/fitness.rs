@@ -46,11 +46,14 @@ impl std::str::FromStr for Combination {
     type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Combination, UnknownName> {
-        [Combination::Mean, Combination::Median].into_iter().find(|c| c.name() == s).ok_or_else(|| UnknownName {
-            what: "fitness_combination",
-            given: s.to_string(),
-            allowed: vec!["mean", "median"],
-        })
+        [Combination::Mean, Combination::Median]
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| UnknownName {
+                what: "fitness_combination",
+                given: s.to_string(),
+                allowed: vec!["mean", "median"],
+            })
     }
 }
 
@@ -73,7 +76,11 @@ pub fn combine(fitnesses: &[f64], how: Combination) -> f64 {
             let mut v = fitnesses.to_vec();
             v.sort_by(f64::total_cmp);
             let mid = v.len() / 2;
-            if v.len() % 2 == 1 { v[mid] } else { (v[mid - 1] + v[mid]) / 2.0 }
+            if v.len() % 2 == 1 {
+                v[mid]
+            } else {
+                (v[mid - 1] + v[mid]) / 2.0
+            }
         }
     }
 }
@@ -95,7 +102,10 @@ mod tests {
     fn combinations() {
         assert_eq!(combine(&[0.1, 0.5, 0.9], Combination::Mean), 0.5);
         assert_eq!(combine(&[0.9, 0.1, 0.2], Combination::Median), 0.2);
-        assert_eq!(combine(&[0.4, 0.1, 0.2, 0.9], Combination::Median), 0.30000000000000004);
+        assert_eq!(
+            combine(&[0.4, 0.1, 0.2, 0.9], Combination::Median),
+            0.30000000000000004
+        );
         assert_eq!(combine(&[], Combination::Mean), 0.0);
     }
 }

@@ -21,15 +21,27 @@ pub struct Limits {
 
 impl Limits {
     /// The whole task.
-    pub const FULL: Limits = Limits { max_train: usize::MAX, max_valid: usize::MAX, max_epochs: usize::MAX };
+    pub const FULL: Limits = Limits {
+        max_train: usize::MAX,
+        max_valid: usize::MAX,
+        max_epochs: usize::MAX,
+    };
 
     /// The first `train` examples of epoch 0 and the first `valid` validation examples.
     pub fn prefix(train: usize, valid: usize) -> Limits {
-        Limits { max_train: train, max_valid: valid, max_epochs: 1 }
+        Limits {
+            max_train: train,
+            max_valid: valid,
+            max_epochs: 1,
+        }
     }
 
     /// No training at all (the train budget's verdict), one validation.
-    pub const UNTRAINED: Limits = Limits { max_train: 0, max_valid: usize::MAX, max_epochs: 1 };
+    pub const UNTRAINED: Limits = Limits {
+        max_train: 0,
+        max_valid: usize::MAX,
+        max_epochs: 1,
+    };
 }
 
 /// What one evaluation on one task produced.

@@ -88,7 +88,11 @@ fn default_initial() -> String {
     "random".into()
 }
 fn default_mutations() -> Vec<String> {
-    vec!["alter_param".into(), "randomize_instruction".into(), "randomize_component_function".into()]
+    vec![
+        "alter_param".into(),
+        "randomize_instruction".into(),
+        "randomize_component_function".into(),
+    ]
 }
 
 #[derive(Deserialize, Debug)]
@@ -271,23 +275,37 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn err(&self, table: &str, key: &str, problem: impl std::fmt::Display) -> ConfigError {
-        let full = if table.is_empty() { key.to_string() } else { format!("{table}.{key}") };
+        let full = if table.is_empty() {
+            key.to_string()
+        } else {
+            format!("{table}.{key}")
+        };
         let location = match line_of(self.text, table, key) {
             Some(l) => format!("{}:{l}", self.source),
             None => self.source.to_string(),
         };
-        ConfigError { message: format!("{location}: {full}: {problem}") }
+        ConfigError {
+            message: format!("{location}: {full}: {problem}"),
+        }
     }
 }
 
 fn all_op_names() -> String {
-    ALL_OPS.iter().map(|o| o.name()).collect::<Vec<_>>().join(", ")
+    ALL_OPS
+        .iter()
+        .map(|o| o.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Reads and validates the config file at `path`.
 pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        message: format!("{}: cannot read: {}", path.display(), crate::task::error::io_reason(&e)),
+        message: format!(
+            "{}: cannot read: {}",
+            path.display(),
+            crate::task::error::io_reason(&e)
+        ),
     })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse(&text, &path.display().to_string(), &base)
@@ -326,7 +344,11 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
                 "vectors" => " (v0 holds the features)",
                 _ => "",
             };
-            return Err(c.err("memory", key, format!("{value} is not allowed (allowed: {min} to {MAX_ADDRESSES}){why}")));
+            return Err(c.err(
+                "memory",
+                key,
+                format!("{value} is not allowed (allowed: {min} to {MAX_ADDRESSES}){why}"),
+            ));
         }
         let bank = match key {
             "scalars" => amlz_ir::Bank::Scalar,
@@ -339,18 +361,36 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
     // Ops and sizes.
     let raw_ops = [&raw.ops.setup, &raw.ops.predict, &raw.ops.learn];
     let raw_sizes = [raw.sizes.setup, raw.sizes.predict, raw.sizes.learn];
-    let initial = parse_name::<InitialPopulation>(&raw.search.initial_population)
-        .ok_or_else(|| c.err("search", "initial_population", format!("unknown value \"{}\" (allowed: {})", raw.search.initial_population, InitialPopulation::NAMES)))?;
+    let initial =
+        parse_name::<InitialPopulation>(&raw.search.initial_population).ok_or_else(|| {
+            c.err(
+                "search",
+                "initial_population",
+                format!(
+                    "unknown value \"{}\" (allowed: {})",
+                    raw.search.initial_population,
+                    InitialPopulation::NAMES
+                ),
+            )
+        })?;
     let mut functions = Vec::new();
     for f in ComponentFunction::ALL {
         let key = f.key();
         let mut ops = Vec::new();
         for name in raw_ops[f as usize] {
             let op = Op::from_name(name).ok_or_else(|| {
-                c.err("ops", key, format!("unknown op \"{name}\" (allowed: {})", all_op_names()))
+                c.err(
+                    "ops",
+                    key,
+                    format!("unknown op \"{name}\" (allowed: {})", all_op_names()),
+                )
             })?;
             if op.uses_matrices() && counts.matrices == 0 {
-                return Err(c.err("ops", key, format!("{} needs matrices but memory.matrices is 0", op.name())));
+                return Err(c.err(
+                    "ops",
+                    key,
+                    format!("{} needs matrices but memory.matrices is 0", op.name()),
+                ));
             }
             if !ops.contains(&op) {
                 ops.push(op);
@@ -362,14 +402,26 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
         };
         for (what, v) in [("init", init), ("min", min), ("max", max)] {
             if !(0..=10_000).contains(&v) {
-                return Err(c.err("sizes", key, format!("{what} size {v} is not allowed (allowed: 0 to 10000)")));
+                return Err(c.err(
+                    "sizes",
+                    key,
+                    format!("{what} size {v} is not allowed (allowed: 0 to 10000)"),
+                ));
             }
         }
         if min > max {
-            return Err(c.err("sizes", key, format!("min size {min} is larger than max size {max}")));
+            return Err(c.err(
+                "sizes",
+                key,
+                format!("min size {min} is larger than max size {max}"),
+            ));
         }
         if init < min || init > max {
-            return Err(c.err("sizes", key, format!("init size {init} is outside min..max ({min}..{max})")));
+            return Err(c.err(
+                "sizes",
+                key,
+                format!("init size {init} is outside min..max ({min}..{max})"),
+            ));
         }
         if ops.is_empty() && init > 0 && initial == InitialPopulation::Random {
             return Err(c.err(
@@ -378,7 +430,12 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
                 format!("the op list is empty but sizes.{key} is {init} and the initial population is random: list ops to draw from (allowed: {}), or set the size to 0", all_op_names()),
             ));
         }
-        functions.push(FunctionSpace { ops, init_size: init as usize, min_size: min as usize, max_size: max as usize });
+        functions.push(FunctionSpace {
+            ops,
+            init_size: init as usize,
+            min_size: min as usize,
+            max_size: max as usize,
+        });
     }
     let space = AlgorithmSpace {
         functions: functions.try_into().expect("three functions"),
@@ -409,35 +466,77 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
     // Search settings.
     let s = &raw.search;
     if s.population_size < 1 {
-        return Err(c.err("search", "population_size", format!("{} is not allowed (allowed: 1 or more)", s.population_size)));
+        return Err(c.err(
+            "search",
+            "population_size",
+            format!("{} is not allowed (allowed: 1 or more)", s.population_size),
+        ));
     }
     if s.tournament_size < 1 || s.tournament_size > s.population_size {
-        return Err(c.err("search", "tournament_size", format!("{} is not allowed (allowed: 1 to population_size = {})", s.tournament_size, s.population_size)));
+        return Err(c.err(
+            "search",
+            "tournament_size",
+            format!(
+                "{} is not allowed (allowed: 1 to population_size = {})",
+                s.tournament_size, s.population_size
+            ),
+        ));
     }
     if !(0.0..=1.0).contains(&s.mutate_prob) {
-        return Err(c.err("search", "mutate_prob", format!("{} is not a probability (allowed: 0.0 to 1.0)", s.mutate_prob)));
+        return Err(c.err(
+            "search",
+            "mutate_prob",
+            format!(
+                "{} is not a probability (allowed: 0.0 to 1.0)",
+                s.mutate_prob
+            ),
+        ));
     }
     let mut mutations = Vec::new();
     for name in &s.mutations {
-        let m = parse_name::<MutationType>(name)
-            .ok_or_else(|| c.err("search", "mutations", format!("unknown mutation \"{name}\" (allowed: {})", MutationType::NAMES)))?;
+        let m = parse_name::<MutationType>(name).ok_or_else(|| {
+            c.err(
+                "search",
+                "mutations",
+                format!(
+                    "unknown mutation \"{name}\" (allowed: {})",
+                    MutationType::NAMES
+                ),
+            )
+        })?;
         mutations.push(m);
     }
     if mutations.is_empty() {
-        return Err(c.err("search", "mutations", format!("the list is empty (allowed: {})", MutationType::NAMES)));
+        return Err(c.err(
+            "search",
+            "mutations",
+            format!("the list is empty (allowed: {})", MutationType::NAMES),
+        ));
     }
     if let Some(t) = s.target_fitness {
         if !(0.0..=1.0).contains(&t) {
-            return Err(c.err("search", "target_fitness", format!("{t} is not allowed (allowed: 0.0 to 1.0)")));
+            return Err(c.err(
+                "search",
+                "target_fitness",
+                format!("{t} is not allowed (allowed: 0.0 to 1.0)"),
+            ));
         }
     }
 
     let fec = if raw.fec.enabled {
         if raw.fec.num_train_examples == 0 && raw.fec.num_valid_examples == 0 {
-            return Err(c.err("fec", "num_train_examples", "a fingerprint needs at least one example (or set enabled = false)"));
+            return Err(c.err(
+                "fec",
+                "num_train_examples",
+                "a fingerprint needs at least one example (or set enabled = false)",
+            ));
         }
         if raw.fec.cache_size == 0 {
-            return Err(c.err("fec", "cache_size", "0 is not allowed (allowed: 1 or more; or set enabled = false)"));
+            return Err(c.err(
+                "fec",
+                "cache_size",
+                "0 is not allowed (allowed: 1 or more; or set enabled = false)",
+            ));
         }
         Some(FecSettings {
             num_train_examples: raw.fec.num_train_examples,
@@ -456,11 +555,22 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
                 "linear" => Baseline::Linear,
                 "neural_net" => Baseline::NeuralNet,
                 other => {
-                    return Err(c.err("train_budget", "baseline", format!("unknown value \"{other}\" (allowed: linear, neural_net)")));
+                    return Err(c.err(
+                        "train_budget",
+                        "baseline",
+                        format!("unknown value \"{other}\" (allowed: linear, neural_net)"),
+                    ));
                 }
             };
             if !(b.threshold_factor > 0.0) {
-                return Err(c.err("train_budget", "threshold_factor", format!("{} is not allowed (allowed: a positive number)", b.threshold_factor)));
+                return Err(c.err(
+                    "train_budget",
+                    "threshold_factor",
+                    format!(
+                        "{} is not allowed (allowed: a positive number)",
+                        b.threshold_factor
+                    ),
+                ));
             }
             Some((baseline, b.threshold_factor))
         }
@@ -469,19 +579,35 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
     let e = &raw.experiments;
     if let Some(f) = e.sufficient_fitness {
         if !(0.0..=1.0).contains(&f) {
-            return Err(c.err("experiments", "sufficient_fitness", format!("{f} is not allowed (allowed: 0.0 to 1.0)")));
+            return Err(c.err(
+                "experiments",
+                "sufficient_fitness",
+                format!("{f} is not allowed (allowed: 0.0 to 1.0)"),
+            ));
         }
     }
     if let Some(sec) = e.max_seconds {
         if !(sec > 0.0) {
-            return Err(c.err("experiments", "max_seconds", format!("{sec} is not allowed (allowed: a positive number)")));
+            return Err(c.err(
+                "experiments",
+                "max_seconds",
+                format!("{sec} is not allowed (allowed: a positive number)"),
+            ));
         }
     }
 
     // Task collections: check each spec now, so that a bad one fails before the search.
-    for (table, list) in [("search_tasks", &raw.search_tasks), ("select_tasks", &raw.select_tasks), ("final_tasks", &raw.final_tasks)] {
+    for (table, list) in [
+        ("search_tasks", &raw.search_tasks),
+        ("select_tasks", &raw.select_tasks),
+        ("final_tasks", &raw.final_tasks),
+    ] {
         if list.is_empty() {
-            return Err(c.err("", table, "at least one [[".to_string() + table + "]] collection is needed"));
+            return Err(c.err(
+                "",
+                table,
+                "at least one [[".to_string() + table + "]] collection is needed",
+            ));
         }
         for (i, spec) in list.iter().enumerate() {
             spec.check().map_err(|p| ConfigError {

@@ -6,7 +6,8 @@ use super::config::{Baseline, Experiment};
 use super::summary::{ExperimentRecord, Summary};
 use crate::eval::Evaluator;
 use crate::search::{
-    Evolution, EvolutionSettings, Individual, Mutator, Progress, SearchEvaluator, StopReason, StopRule, TrainBudget,
+    Evolution, EvolutionSettings, Individual, Mutator, Progress, SearchEvaluator, StopReason,
+    StopRule, TrainBudget,
 };
 use crate::task::spec::{TaskSpec, build_tasks, build_tasks_with_seeds};
 use crate::task::{Task, TaskError};
@@ -106,7 +107,11 @@ pub fn run(
     let mut rng = Rng::new(seed);
     let mut task_seed_rng = rng.fork();
 
-    let mutator = Mutator::new(experiment.space.clone(), experiment.mutations.clone(), experiment.mutate_prob);
+    let mutator = Mutator::new(
+        experiment.space.clone(),
+        experiment.mutations.clone(),
+        experiment.mutate_prob,
+    );
     let settings = EvolutionSettings {
         population_size: experiment.population_size,
         tournament_size: experiment.tournament_size,
@@ -124,9 +129,13 @@ pub fn run(
     loop {
         index += 1;
         on_event(Event::ExperimentStart { index });
-        let seeds = experiment.randomize_task_seeds.then_some(&mut task_seed_rng);
+        let seeds = experiment
+            .randomize_task_seeds
+            .then_some(&mut task_seed_rng);
         let search_tasks = build(&experiment.search_tasks, base, "search_tasks", seeds)?;
-        let seeds = experiment.randomize_task_seeds.then_some(&mut task_seed_rng);
+        let seeds = experiment
+            .randomize_task_seeds
+            .then_some(&mut task_seed_rng);
         let select_tasks = build(&experiment.select_tasks, base, "select_tasks", seeds)?;
         let budget = experiment.train_budget.map(|(baseline, factor)| {
             let a = match baseline {
@@ -153,7 +162,10 @@ pub fn run(
         let result = {
             let mut evolution = Evolution::new(settings, &mutator, &mut evaluator);
             evolution.run(&stop, experiment.progress_every, &mut evo_rng, |p| {
-                on_event(Event::Progress { experiment: index, progress: p })
+                on_event(Event::Progress {
+                    experiment: index,
+                    progress: p,
+                })
             })
         };
         let stats = evaluator.stats();
@@ -163,13 +175,16 @@ pub fn run(
         fec_lookups_hits.1 += stats.evaluations;
 
         let mut select = Evaluator::new(select_tasks, experiment.fitness_combination);
-        let select_fitness = select.evaluate(&result.best.algorithm, counts, scoring_seed(seed))?.fitness;
+        let select_fitness = select
+            .evaluate(&result.best.algorithm, counts, scoring_seed(seed))?
+            .fitness;
         let record = ExperimentRecord {
             index,
             individuals: result.individuals,
             train_steps: stats.train_steps,
             seconds: result.elapsed.as_secs_f64(),
-            individuals_per_second: result.individuals as f64 / result.elapsed.as_secs_f64().max(1e-9),
+            individuals_per_second: result.individuals as f64
+                / result.elapsed.as_secs_f64().max(1e-9),
             fec_hit_rate: evaluator.fec_hit_rate(),
             search_fitness: result.best.fitness,
             select_fitness,
@@ -181,12 +196,16 @@ pub fn run(
             best = Some((result.best, select_fitness));
         }
         let best_select = best.as_ref().map_or(0.0, |(_, s)| *s);
-        let sufficient = experiment.sufficient_fitness.is_some_and(|f| best_select > f);
+        let sufficient = experiment
+            .sufficient_fitness
+            .is_some_and(|f| best_select > f);
         if sufficient && seconds_to_sufficient.is_none() {
             seconds_to_sufficient = Some(start.elapsed().as_secs_f64());
         }
-        let out_of_time = result.reason == StopReason::Time || deadline.is_some_and(|d| Instant::now() >= d);
-        let out_of_experiments = experiment.max_experiments > 0 && index >= experiment.max_experiments;
+        let out_of_time =
+            result.reason == StopReason::Time || deadline.is_some_and(|d| Instant::now() >= d);
+        let out_of_experiments =
+            experiment.max_experiments > 0 && index >= experiment.max_experiments;
         if sufficient || out_of_time || out_of_experiments {
             break;
         }
@@ -194,7 +213,9 @@ pub fn run(
 
     let (winner, best_select_fitness) = best.expect("at least one experiment ran");
     let mut final_eval = Evaluator::new(final_tasks, experiment.fitness_combination);
-    let final_fitness = final_eval.evaluate(&winner.algorithm, counts, scoring_seed(seed))?.fitness;
+    let final_fitness = final_eval
+        .evaluate(&winner.algorithm, counts, scoring_seed(seed))?
+        .fitness;
     let seconds = start.elapsed().as_secs_f64();
     Ok(Summary {
         config: experiment.source.clone(),
@@ -204,7 +225,11 @@ pub fn run(
         train_steps,
         seconds,
         individuals_per_second: individuals as f64 / seconds.max(1e-9),
-        fec_hit_rate: if fec_lookups_hits.1 == 0 { 0.0 } else { fec_lookups_hits.0 / fec_lookups_hits.1 as f64 },
+        fec_hit_rate: if fec_lookups_hits.1 == 0 {
+            0.0
+        } else {
+            fec_lookups_hits.0 / fec_lookups_hits.1 as f64
+        },
         best_search_fitness: winner.fitness,
         best_select_fitness,
         final_fitness,
@@ -216,6 +241,15 @@ pub fn run(
 
 /// The algorithm without NoOps (they never change a result), for printing.
 pub fn strip_no_ops(a: &Algorithm) -> Algorithm {
-    let keep = |l: &Vec<amlz_ir::Instruction>| l.iter().filter(|i| i.op != amlz_ir::Op::NoOp).copied().collect();
-    Algorithm { setup: keep(&a.setup), predict: keep(&a.predict), learn: keep(&a.learn) }
+    let keep = |l: &Vec<amlz_ir::Instruction>| {
+        l.iter()
+            .filter(|i| i.op != amlz_ir::Op::NoOp)
+            .copied()
+            .collect()
+    };
+    Algorithm {
+        setup: keep(&a.setup),
+        predict: keep(&a.predict),
+        learn: keep(&a.learn),
+    }
 }

@@ -9,7 +9,13 @@ use amlz_ir::{Op, Rng};
 /// # Safety
 /// `mem` must hold the layout the code was decoded for, and `scratch` at least F² `f64`.
 #[inline(always)]
-pub(crate) unsafe fn run<D: Dim>(d: D, code: &[Decoded], mem: *mut f64, scratch: *mut f64, rng: &mut Rng) {
+pub(crate) unsafe fn run<D: Dim>(
+    d: D,
+    code: &[Decoded],
+    mem: *mut f64,
+    scratch: *mut f64,
+    rng: &mut Rng,
+) {
     for ins in code {
         unsafe { step(d, ins, mem, scratch, rng) };
     }

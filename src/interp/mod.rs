@@ -58,9 +58,18 @@ impl Memory {
 ///
 /// # Panics
 /// If the memory was not sized for the program's layout.
-pub fn run_component(program: &Program, function: ComponentFunction, memory: &mut Memory, rng: &mut Rng) {
+pub fn run_component(
+    program: &Program,
+    function: ComponentFunction,
+    memory: &mut Memory,
+    rng: &mut Rng,
+) {
     let layout = program.layout();
-    assert_eq!(memory.buf.len(), layout.len(), "memory sized for another layout");
+    assert_eq!(
+        memory.buf.len(),
+        layout.len(),
+        "memory sized for another layout"
+    );
     let f = layout.features();
     if memory.scratch.len() < f * f {
         memory.scratch.resize(f * f, 0.0);
@@ -71,7 +80,15 @@ pub fn run_component(program: &Program, function: ComponentFunction, memory: &mu
         ComponentFunction::Learn => &program.learn,
     };
     // SAFETY: addresses were checked against the layout; the memory holds it (asserted above).
-    unsafe { exec::run(Dynamic(f), code, memory.buf.as_mut_ptr(), memory.scratch.as_mut_ptr(), rng) }
+    unsafe {
+        exec::run(
+            Dynamic(f),
+            code,
+            memory.buf.as_mut_ptr(),
+            memory.scratch.as_mut_ptr(),
+            rng,
+        )
+    }
 }
 
 /// Evaluates `program` on `task` (SEMANTICS.md §4): zeroed memory, Setup once, then per epoch the
@@ -90,7 +107,11 @@ pub fn evaluate<O: Observer>(
     observer: &mut O,
 ) -> Outcome {
     let layout = program.layout();
-    assert_eq!(layout.features(), task.features, "program decoded for another feature size");
+    assert_eq!(
+        layout.features(),
+        task.features,
+        "program decoded for another feature size"
+    );
     memory.reset(&layout);
     match layout.features() {
         2 => evaluate_dim(Fixed::<2>, program, task, memory, rng, limits, observer),
@@ -126,7 +147,8 @@ fn evaluate_dim<D: Dim, O: Observer>(
         let mut best = 0.0;
         let mut steps = 0u64;
         for epoch in 0..epochs {
-            let order: Option<&[u32]> = (epoch > 0).then(|| task.epoch_orders[epoch - 1].as_slice());
+            let order: Option<&[u32]> =
+                (epoch > 0).then(|| task.epoch_orders[epoch - 1].as_slice());
             for k in 0..num_train {
                 let i = order.map_or(k, |o| o[k] as usize);
                 std::ptr::copy_nonoverlapping(task.train_features.as_ptr().add(i * f), v0, f);
@@ -140,18 +162,34 @@ fn evaluate_dim<D: Dim, O: Observer>(
                 observer.train(label, prediction);
                 let err = (label - prediction).abs();
                 if err.is_nan() || err > task.max_abs_error {
-                    return Outcome { fitness: if epoch == 0 { 0.0 } else { best }, train_steps: steps };
+                    return Outcome {
+                        fitness: if epoch == 0 { 0.0 } else { best },
+                        train_steps: steps,
+                    };
                 }
                 *m = label;
                 exec::run(d, &program.learn, m, scratch, rng);
                 steps += 1;
             }
-            let fitness = validate(d, program, task, m, scratch, v0, rng, limits.max_valid, observer);
+            let fitness = validate(
+                d,
+                program,
+                task,
+                m,
+                scratch,
+                v0,
+                rng,
+                limits.max_valid,
+                observer,
+            );
             if fitness > best {
                 best = fitness;
             }
         }
-        Outcome { fitness: best, train_steps: steps }
+        Outcome {
+            fitness: best,
+            train_steps: steps,
+        }
     }
 }
 
@@ -195,6 +233,8 @@ unsafe fn validate<D: Dim, O: Observer>(
                 }
                 EvalType::Accuracy => {
                     let p = sigmoid(prediction);
+                    // Not `!(0.0..=1.0).contains(&p)`: a NaN p must pass (parity, SEMANTICS.md §4).
+                    #[allow(clippy::manual_range_contains)]
                     if p > 1.0 || p < 0.0 {
                         return 0.0;
                     }

@@ -33,7 +33,8 @@ pub struct Program {
 
 fn decode(instr: &Instruction, layout: &Layout) -> Decoded {
     let info = instr.op.info();
-    let offset = |bank: Option<Bank>, addr: u16| bank.map_or(0, |b| layout.offset(b, addr as usize) as u32);
+    let offset =
+        |bank: Option<Bank>, addr: u16| bank.map_or(0, |b| layout.offset(b, addr as usize) as u32);
     let mut d = Decoded {
         op: instr.op,
         o: offset(info.out, instr.out),
@@ -68,7 +69,10 @@ impl Program {
     pub fn new(algorithm: &Algorithm, layout: Layout) -> Result<Program, AddressError> {
         algorithm.check_addresses(&layout.counts())?;
         let dec = |list: &[Instruction]| -> Vec<Decoded> {
-            list.iter().filter(|i| i.op != Op::NoOp).map(|i| decode(i, &layout)).collect()
+            list.iter()
+                .filter(|i| i.op != Op::NoOp)
+                .map(|i| decode(i, &layout))
+                .collect()
         };
         Ok(Program {
             layout,

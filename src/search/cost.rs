@@ -7,7 +7,10 @@
 //! (the budget compares a candidate with a baseline), so a faster machine needs no new table.
 
 use crate::interp::{Memory, Program, run_component};
-use amlz_ir::{Algorithm, Bank, ComponentFunction, DataKind, Instruction, Layout, MemoryCounts, NUM_OPS, Op, Rng};
+use amlz_ir::{
+    Algorithm, Bank, ComponentFunction, DataKind, Instruction, Layout, MemoryCounts, NUM_OPS, Op,
+    Rng,
+};
 use std::time::Instant;
 
 /// How many elements an op touches at feature size `f`: 1 for scalar results and one-element
@@ -18,7 +21,11 @@ pub fn elements(op: Op, f: usize) -> f64 {
     if op == Op::MatrixMatrixProduct {
         return f * f * f;
     }
-    if matches!(info.data, DataKind::VectorConstant | DataKind::MatrixConstant) || op == Op::NoOp {
+    if matches!(
+        info.data,
+        DataKind::VectorConstant | DataKind::MatrixConstant
+    ) || op == Op::NoOp
+    {
         return 1.0;
     }
     let banks = [info.out, info.in1, info.in2];
@@ -43,19 +50,34 @@ pub fn op_cost_ns(op: Op, f: usize) -> f64 {
 /// Estimated nanoseconds of one train example (Predict + Learn) of `algorithm` at feature size
 /// `f`.
 pub fn example_cost_ns(algorithm: &Algorithm, f: usize) -> f64 {
-    algorithm.predict.iter().chain(&algorithm.learn).map(|i| op_cost_ns(i.op, f)).sum()
+    algorithm
+        .predict
+        .iter()
+        .chain(&algorithm.learn)
+        .map(|i| op_cost_ns(i.op, f))
+        .sum()
 }
 
 /// Times every op in the interpreter at feature size `f`: nanoseconds per execution, by op
 /// number. Each op runs as a Predict of 32 copies over memory of moderate random values, repeated
 /// for about `millis_per_op` milliseconds; the time of an empty Predict is subtracted.
 pub fn measure(f: usize, millis_per_op: u64) -> Vec<f64> {
-    let counts = MemoryCounts { scalars: 8, vectors: 8, matrices: 8 };
+    let counts = MemoryCounts {
+        scalars: 8,
+        vectors: 8,
+        matrices: 8,
+    };
     let layout = Layout::new(f, counts).expect("valid layout");
     let copies = 32;
     let time = |predict: Vec<Instruction>| -> f64 {
-        let program =
-            Program::new(&Algorithm { predict, ..Default::default() }, layout).expect("valid addresses");
+        let program = Program::new(
+            &Algorithm {
+                predict,
+                ..Default::default()
+            },
+            layout,
+        )
+        .expect("valid addresses");
         let mut memory = Memory::new(&layout);
         let mut rng = Rng::new(1);
         let mut iters = 0u64;
@@ -107,7 +129,9 @@ mod tests {
 
     #[test]
     fn costs_grow_with_the_work_an_op_does() {
-        assert!(op_cost_ns(Op::MatrixMatrixProduct, 16) > op_cost_ns(Op::MatrixMatrixProduct, 4) * 20.0);
+        assert!(
+            op_cost_ns(Op::MatrixMatrixProduct, 16) > op_cost_ns(Op::MatrixMatrixProduct, 4) * 20.0
+        );
         assert!(op_cost_ns(Op::MatrixVectorProduct, 8) > op_cost_ns(Op::VectorInnerProduct, 8));
         assert!(op_cost_ns(Op::VectorSum, 16) > op_cost_ns(Op::ScalarSum, 16));
         assert!(op_cost_ns(Op::ScalarExp, 4) > op_cost_ns(Op::ScalarSum, 4));

@@ -24,7 +24,12 @@ pub struct FecSettings {
 
 impl Default for FecSettings {
     fn default() -> Self {
-        FecSettings { num_train_examples: 10, num_valid_examples: 10, cache_size: 100_000, forget_every: 100 }
+        FecSettings {
+            num_train_examples: 10,
+            num_valid_examples: 10,
+            cache_size: 100_000,
+            forget_every: 100,
+        }
     }
 }
 
@@ -84,7 +89,10 @@ impl SearchEvaluator {
         fec: Option<FecSettings>,
         budget: Option<TrainBudget>,
     ) -> Result<SearchEvaluator, amlz_ir::LayoutError> {
-        let layouts = tasks.iter().map(|t| Layout::new(t.features, counts)).collect::<Result<_, _>>()?;
+        let layouts = tasks
+            .iter()
+            .map(|t| Layout::new(t.features, counts))
+            .collect::<Result<_, _>>()?;
         Ok(SearchEvaluator {
             tasks,
             layouts,
@@ -110,8 +118,15 @@ impl SearchEvaluator {
     /// Replaces the tasks (a new experiment with fresh seeds); the FEC cache is cleared because
     /// its fitnesses were measured on the old tasks.
     pub fn set_tasks(&mut self, tasks: Vec<Task>) -> Result<(), amlz_ir::LayoutError> {
-        let counts = self.layouts.first().map(|l| l.counts()).unwrap_or(MemoryCounts::MINIMUM);
-        self.layouts = tasks.iter().map(|t| Layout::new(t.features, counts)).collect::<Result<_, _>>()?;
+        let counts = self
+            .layouts
+            .first()
+            .map(|l| l.counts())
+            .unwrap_or(MemoryCounts::MINIMUM);
+        self.layouts = tasks
+            .iter()
+            .map(|t| Layout::new(t.features, counts))
+            .collect::<Result<_, _>>()?;
         self.tasks = tasks;
         if let Some((_, cache)) = &mut self.fec {
             cache.clear();
@@ -140,7 +155,9 @@ impl SearchEvaluator {
             let k = match programs.iter().position(|p| p.layout() == *layout) {
                 Some(k) => k,
                 None => {
-                    programs.push(Program::new(&live, *layout).expect("mutations keep addresses in range"));
+                    programs.push(
+                        Program::new(&live, *layout).expect("mutations keep addresses in range"),
+                    );
                     programs.len() - 1
                 }
             };
@@ -149,13 +166,23 @@ impl SearchEvaluator {
 
         let key = if let Some((fec, cache)) = &mut self.fec {
             let mut hasher = FingerprintHasher::default();
-            let prefix = Limits::prefix(fec.num_train_examples.min(limits.max_train), fec.num_valid_examples);
+            let prefix = Limits::prefix(
+                fec.num_train_examples.min(limits.max_train),
+                fec.num_valid_examples,
+            );
             let mut rng = Rng::new(FINGERPRINT_SEED);
             for (i, task) in self.tasks.iter().enumerate() {
                 rng.reseed(FINGERPRINT_SEED);
                 hasher.add(i as u64);
                 hasher.add(task.num_train().min(limits.max_train) as u64);
-                interp::evaluate(&programs[program_of[i]], task, &mut self.memory, &mut rng, &prefix, &mut ErrorHasher(&mut hasher));
+                interp::evaluate(
+                    &programs[program_of[i]],
+                    task,
+                    &mut self.memory,
+                    &mut rng,
+                    &prefix,
+                    &mut ErrorHasher(&mut hasher),
+                );
             }
             let key = hasher.finish();
             if let Some(fitness) = cache.lookup(key) {
@@ -170,7 +197,14 @@ impl SearchEvaluator {
         self.per_task.clear();
         for (i, task) in self.tasks.iter().enumerate() {
             let mut rng = Rng::new(task_stream_seed(seed, i));
-            let outcome = interp::evaluate(&programs[program_of[i]], task, &mut self.memory, &mut rng, &limits, &mut NoObserver);
+            let outcome = interp::evaluate(
+                &programs[program_of[i]],
+                task,
+                &mut self.memory,
+                &mut rng,
+                &limits,
+                &mut NoObserver,
+            );
             self.stats.train_steps += outcome.train_steps;
             self.per_task.push(outcome.fitness);
         }

@@ -97,15 +97,30 @@ pub struct Evolution<'a> {
 impl<'a> Evolution<'a> {
     /// An evolution that draws its initial population and its children with `mutator` and
     /// scores them with `evaluator`.
-    pub fn new(settings: EvolutionSettings, mutator: &'a Mutator, evaluator: &'a mut SearchEvaluator) -> Self {
-        Evolution { settings, mutator, evaluator, population: Vec::new(), oldest: 0, individuals: 0, best_ever: 0.0 }
+    pub fn new(
+        settings: EvolutionSettings,
+        mutator: &'a Mutator,
+        evaluator: &'a mut SearchEvaluator,
+    ) -> Self {
+        Evolution {
+            settings,
+            mutator,
+            evaluator,
+            population: Vec::new(),
+            oldest: 0,
+            individuals: 0,
+            best_ever: 0.0,
+        }
     }
 
     fn should_stop(&self, stop: &StopRule) -> Option<StopReason> {
         if stop.max_individuals.is_some_and(|m| self.individuals >= m) {
             return Some(StopReason::Individuals);
         }
-        if stop.max_train_steps.is_some_and(|m| self.evaluator.stats().train_steps >= m) {
+        if stop
+            .max_train_steps
+            .is_some_and(|m| self.evaluator.stats().train_steps >= m)
+        {
             return Some(StopReason::TrainSteps);
         }
         if stop.target_fitness.is_some_and(|t| self.best_ever >= t) {
@@ -154,7 +169,12 @@ impl<'a> Evolution<'a> {
     fn progress(&self, start: Instant) -> Progress {
         let n = self.population.len() as f64;
         let mean = self.population.iter().map(|i| i.fitness).sum::<f64>() / n;
-        let var = self.population.iter().map(|i| (i.fitness - mean).powi(2)).sum::<f64>() / n;
+        let var = self
+            .population
+            .iter()
+            .map(|i| (i.fitness - mean).powi(2))
+            .sum::<f64>()
+            / n;
         let elapsed = start.elapsed();
         Progress {
             individuals: self.individuals,
@@ -207,6 +227,11 @@ impl<'a> Evolution<'a> {
                 }
             },
         };
-        EvolutionResult { best: self.best().clone(), individuals: self.individuals, reason, elapsed: start.elapsed() }
+        EvolutionResult {
+            best: self.best().clone(),
+            individuals: self.individuals,
+            reason,
+            elapsed: start.elapsed(),
+        }
     }
 }

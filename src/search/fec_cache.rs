@@ -15,7 +15,9 @@ pub struct FingerprintHasher {
 
 impl Default for FingerprintHasher {
     fn default() -> Self {
-        FingerprintHasher { h: 0x243f_6a88_85a3_08d3 }
+        FingerprintHasher {
+            h: 0x243f_6a88_85a3_08d3,
+        }
     }
 }
 
@@ -159,7 +161,13 @@ impl FecCache {
             let lru = self.tail;
             self.drop_entry(lru);
         }
-        let entry = Entry { key, fitness, hits: 0, prev: NIL, next: NIL };
+        let entry = Entry {
+            key,
+            fitness,
+            hits: 0,
+            prev: NIL,
+            next: NIL,
+        };
         let i = match self.free.pop() {
             Some(i) => {
                 self.entries[i as usize] = entry;
@@ -196,7 +204,11 @@ impl FecCache {
 
     /// `hits / lookups` (0 before any lookup).
     pub fn hit_rate(&self) -> f64 {
-        if self.lookups == 0 { 0.0 } else { self.hits as f64 / self.lookups as f64 }
+        if self.lookups == 0 {
+            0.0
+        } else {
+            self.hits as f64 / self.lookups as f64
+        }
     }
 
     /// Drops every entry (statistics are kept).

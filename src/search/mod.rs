@@ -9,10 +9,12 @@ pub mod mutator;
 pub mod space;
 pub mod train_budget;
 
+pub use evaluation::{EvaluationStats, FecSettings, SearchEvaluator};
+pub use evolution::{
+    Evolution, EvolutionResult, EvolutionSettings, Individual, Progress, StopReason, StopRule,
+};
+pub use fec_cache::FecCache;
 pub use generator::{InitialPopulation, generate};
 pub use mutator::{MutationType, Mutator};
 pub use space::{AlgorithmSpace, FunctionSpace};
-pub use evaluation::{EvaluationStats, FecSettings, SearchEvaluator};
-pub use fec_cache::FecCache;
 pub use train_budget::TrainBudget;
-pub use evolution::{Evolution, EvolutionResult, EvolutionSettings, Individual, Progress, StopReason, StopRule};

@@ -46,9 +46,17 @@ impl Mutator {
     /// A mutator over `space` picking uniformly among `types` (not empty), mutating a child with
     /// probability `mutate_prob`.
     pub fn new(space: AlgorithmSpace, types: Vec<MutationType>, mutate_prob: f64) -> Mutator {
-        assert!(!types.is_empty(), "a mutator needs at least one mutation type");
+        assert!(
+            !types.is_empty(),
+            "a mutator needs at least one mutation type"
+        );
         let mutable = space.mutable_functions().collect();
-        Mutator { space, types, mutate_prob, mutable }
+        Mutator {
+            space,
+            types,
+            mutate_prob,
+            mutable,
+        }
     }
 
     /// The space the mutator keeps algorithms in.
@@ -82,8 +90,12 @@ impl Mutator {
                 }
             }
             MutationType::RandomizeComponentFunction => self.randomize(algorithm, which, rng),
-            MutationType::InsertInstruction => self.insert(algorithm.function_mut(which), which, rng),
-            MutationType::RemoveInstruction => self.remove(algorithm.function_mut(which), which, rng),
+            MutationType::InsertInstruction => {
+                self.insert(algorithm.function_mut(which), which, rng)
+            }
+            MutationType::RemoveInstruction => {
+                self.remove(algorithm.function_mut(which), which, rng)
+            }
             MutationType::TradeInstruction => {
                 let list = algorithm.function_mut(which);
                 let ops = &self.space.function(which).ops;
@@ -113,7 +125,10 @@ impl Mutator {
             return;
         }
         let at = rng.below(list.len() + 1);
-        list.insert(at, random_instruction_from(&fs.ops, &self.space.counts, rng));
+        list.insert(
+            at,
+            random_instruction_from(&fs.ops, &self.space.counts, rng),
+        );
     }
 
     fn remove(&self, list: &mut Vec<Instruction>, which: ComponentFunction, rng: &mut Rng) {
@@ -149,7 +164,12 @@ impl Mutator {
             return; // NO_OP has no parameter.
         }
         let pick = rng.below(used);
-        let (bank, field) = fields.iter().filter(|(b, _)| b.is_some()).nth(pick).copied().expect("in range");
+        let (bank, field) = fields
+            .iter()
+            .filter(|(b, _)| b.is_some())
+            .nth(pick)
+            .copied()
+            .expect("in range");
         let bank = bank.expect("filtered");
         match field {
             0 => instr.in1 = random_address(bank, counts, false, rng),
@@ -168,21 +188,37 @@ mod tests {
 
     fn demo_space() -> AlgorithmSpace {
         use Op::*;
-        let ops = vec![ScalarConstSet, VectorInnerProduct, ScalarDiff, ScalarProduct, ScalarVectorProduct, VectorSum];
+        let ops = vec![
+            ScalarConstSet,
+            VectorInnerProduct,
+            ScalarDiff,
+            ScalarProduct,
+            ScalarVectorProduct,
+            VectorSum,
+        ];
         AlgorithmSpace {
             functions: [
                 FunctionSpace::fixed(ops.clone(), 10),
                 FunctionSpace::fixed(ops.clone(), 2),
                 FunctionSpace::fixed(ops, 8),
             ],
-            counts: MemoryCounts { scalars: 4, vectors: 3, matrices: 1 },
+            counts: MemoryCounts {
+                scalars: 4,
+                vectors: 3,
+                matrices: 1,
+            },
         }
     }
 
     #[test]
     fn every_mutation_keeps_sizes_within_bounds_and_addresses_valid() {
         let mut space = demo_space();
-        space.functions[2] = FunctionSpace { init_size: 5, min_size: 3, max_size: 7, ..space.functions[2].clone() };
+        space.functions[2] = FunctionSpace {
+            init_size: 5,
+            min_size: 3,
+            max_size: 7,
+            ..space.functions[2].clone()
+        };
         let all = vec![
             MutationType::AlterParam,
             MutationType::RandomizeInstruction,
@@ -208,7 +244,11 @@ mod tests {
                 assert!(space.functions[0].ops.contains(&i.op), "{:?}", i.op);
             }
         }
-        assert_eq!(sizes.len(), 5, "insert and remove reach every size from 3 to 7");
+        assert_eq!(
+            sizes.len(),
+            5,
+            "insert and remove reach every size from 3 to 7"
+        );
     }
 
     #[test]
@@ -222,10 +262,19 @@ mod tests {
             min_size: 6,
             max_size: 7,
         };
-        space.counts = MemoryCounts { scalars: 5, vectors: 9, matrices: 2 };
+        space.counts = MemoryCounts {
+            scalars: 5,
+            vectors: 9,
+            matrices: 2,
+        };
         let m = Mutator::new(
             space.clone(),
-            vec![MutationType::AlterParam, MutationType::InsertInstruction, MutationType::RemoveInstruction, MutationType::TradeInstruction],
+            vec![
+                MutationType::AlterParam,
+                MutationType::InsertInstruction,
+                MutationType::RemoveInstruction,
+                MutationType::TradeInstruction,
+            ],
             1.0,
         );
         let mut rng = Rng::new(4);
@@ -249,7 +298,11 @@ mod tests {
         for _ in 0..500 {
             let mut b = a.clone();
             m.mutate(&mut b, &mut rng);
-            let diffs: Vec<_> = a.instructions().zip(b.instructions()).filter(|(x, y)| x != y).collect();
+            let diffs: Vec<_> = a
+                .instructions()
+                .zip(b.instructions())
+                .filter(|(x, y)| x != y)
+                .collect();
             assert!(diffs.len() <= 1);
             for (x, y) in diffs {
                 assert_eq!(x.op, y.op);

@@ -20,7 +20,12 @@ pub struct FunctionSpace {
 impl FunctionSpace {
     /// A function of fixed size `size` over `ops`.
     pub fn fixed(ops: Vec<Op>, size: usize) -> FunctionSpace {
-        FunctionSpace { ops, init_size: size, min_size: size, max_size: size }
+        FunctionSpace {
+            ops,
+            init_size: size,
+            min_size: size,
+            max_size: size,
+        }
     }
 
     /// Whether mutations may change this function.
@@ -46,7 +51,9 @@ impl AlgorithmSpace {
 
     /// The component functions mutations may change.
     pub fn mutable_functions(&self) -> impl Iterator<Item = ComponentFunction> + '_ {
-        ComponentFunction::ALL.into_iter().filter(|f| self.function(*f).is_mutable())
+        ComponentFunction::ALL
+            .into_iter()
+            .filter(|f| self.function(*f).is_mutable())
     }
 
     /// Pads each function of `algorithm` with NoOps up to its initial size.

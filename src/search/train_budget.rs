@@ -17,7 +17,10 @@ impl TrainBudget {
     /// code elimination) at feature size `features`.
     pub fn new(baseline: &Algorithm, threshold_factor: f64, features: usize) -> TrainBudget {
         let base = example_cost_ns(&eliminate_dead_code(baseline), features);
-        TrainBudget { limit_ns: threshold_factor * base, features }
+        TrainBudget {
+            limit_ns: threshold_factor * base,
+            features,
+        }
     }
 
     /// The most a train example may cost, in estimated nanoseconds.
@@ -44,8 +47,12 @@ mod tests {
         assert!(budget.allows(&handmade::linear(0.01)));
         let mut heavy = nn.clone();
         for _ in 0..20 {
-            heavy.predict.insert(0, Instruction::new(Op::MatrixMatrixProduct, 0, 0, 1));
-            heavy.predict.insert(1, Instruction::new(Op::MatrixVectorProduct, 1, 0, 3));
+            heavy
+                .predict
+                .insert(0, Instruction::new(Op::MatrixMatrixProduct, 0, 0, 1));
+            heavy
+                .predict
+                .insert(1, Instruction::new(Op::MatrixVectorProduct, 1, 0, 3));
         }
         assert!(!budget.allows(&heavy));
     }

@@ -20,9 +20,7 @@ pub mod projected;
 pub mod spec;
 
 pub use error::{DataProblem, SpecProblem, TaskError, UnknownName};
-pub use file::{
-    TaskFile, TaskFileSpec, load_task_file, parse_task_file, task_file_from_str,
-};
+pub use file::{TaskFile, TaskFileSpec, load_task_file, parse_task_file, task_file_from_str};
 pub use spec::{TaskKind, TaskSpec, build_tasks, build_tasks_with_seeds};
 
 /// How a task's validation is scored (SEMANTICS.md §4).
