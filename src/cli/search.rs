@@ -18,8 +18,8 @@ pub struct SearchArgs {
     /// Wall-clock limit of the whole search, in seconds.
     #[arg(long, value_name = "S")]
     max_seconds: Option<f64>,
-    /// Directory to save the best algorithm (`best_algorithm.txt`) and the summary
-    /// (`summary.json`) in; created if missing.
+    /// Directory to save the best algorithm (`best_algorithm.txt`, and without its dead code
+    /// `best_algorithm_live.txt`) and the summary (`summary.json`) in; created if missing.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Write the summary as one JSON object to FILE.
@@ -97,6 +97,9 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
         let alg = dir.join("best_algorithm.txt");
         std::fs::write(&alg, &summary.algorithm)
             .map_err(|e| CliError::failure(format!("{}: cannot write: {e}", alg.display())))?;
+        let live = dir.join("best_algorithm_live.txt");
+        std::fs::write(&live, &summary.algorithm_live)
+            .map_err(|e| CliError::failure(format!("{}: cannot write: {e}", live.display())))?;
         let sum = dir.join("summary.json");
         std::fs::write(&sum, &json)
             .map_err(|e| CliError::failure(format!("{}: cannot write: {e}", sum.display())))?;
@@ -117,7 +120,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
         "best search fitness {:.6} | select fitness {:.6} | final fitness {:.6}",
         summary.best_search_fitness, summary.best_select_fitness, summary.final_fitness
     );
-    println!("best algorithm:");
-    print!("{}", summary.algorithm);
+    println!("best algorithm (dead code removed; the whole genome is in the summary and --out):");
+    print!("{}", summary.algorithm_live);
     Ok(ExitCode::SUCCESS)
 }

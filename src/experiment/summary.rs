@@ -52,8 +52,10 @@ pub struct Summary {
     pub final_fitness: f64,
     /// Seconds until the best select fitness first exceeded `sufficient_fitness`; null if never.
     pub seconds_to_sufficient: Option<f64>,
-    /// The winner in the readable format.
+    /// The winner in the readable format (NoOps left out).
     pub algorithm: String,
+    /// The winner with its dead code removed: the same predictions and fitness, easier to read.
+    pub algorithm_live: String,
     /// Per-experiment figures.
     pub per_experiment: Vec<ExperimentRecord>,
 }
