@@ -270,3 +270,23 @@ fn search_writes_summary_and_a_reloadable_algorithm() {
         serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
     assert!(v["fitness"].as_f64().is_some());
 }
+
+#[test]
+fn eval_gives_the_same_output_on_every_executor() {
+    for (alg, tasks) in [
+        ("examples/linear.txt", "examples/linear_tasks.toml"),
+        ("examples/neural_net.txt", "examples/nn_tasks.toml"),
+        ("examples/neural_net.txt", "examples/csv_task.toml"),
+    ] {
+        let outputs: Vec<Vec<u8>> = ["interp", "jit", "auto"]
+            .iter()
+            .map(|e| {
+                let out = amlz(&["eval", "--algorithm", alg, "--tasks", tasks, "--json", "--executor", e]);
+                assert!(out.status.success(), "{e}: {}", String::from_utf8_lossy(&out.stderr));
+                out.stdout
+            })
+            .collect();
+        assert_eq!(outputs[0], outputs[1], "{alg} on {tasks}: jit differs from interp");
+        assert_eq!(outputs[0], outputs[2], "{alg} on {tasks}: auto differs from interp");
+    }
+}

@@ -1,20 +1,13 @@
 //! `amlz eval`: the fitness of a saved algorithm on the tasks of a task file.
 
 use super::CliError;
-use amlz::eval::Evaluator;
+use amlz::eval::{Evaluator, ExecutorChoice};
 use amlz::task::file::load_task_file;
 use amlz_ir::AddressProblem;
 use amlz_ir::text::parse_algorithm_with_lines;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// Which executor runs the algorithm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ExecutorChoice {
-    /// The interpreter (the reference).
-    Interp,
-}
 
 /// Arguments of `amlz eval`.
 #[derive(Args, Debug)]
@@ -25,8 +18,9 @@ pub struct EvalArgs {
     /// The task file (TOML, one `[[tasks]]` table per task collection).
     #[arg(long, value_name = "FILE")]
     tasks: PathBuf,
-    /// Which executor runs the algorithm.
-    #[arg(long, value_enum, default_value_t = ExecutorChoice::Interp)]
+    /// Which executor runs the algorithm: `interp`, `jit`, or `auto` (the JIT when the work
+    /// passes the break-even measured on this machine). All give the same result bit for bit.
+    #[arg(long, value_enum, default_value_t = ExecutorChoice::Auto)]
     executor: ExecutorChoice,
     /// Seed of the random streams of random ops.
     #[arg(long, default_value_t = 0)]
@@ -69,9 +63,8 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, CliError> {
     let combination = file.spec.fitness_combination;
     let names: Vec<String> = file.tasks.iter().map(|t| t.name.clone()).collect();
     let mut evaluator = Evaluator::new(file.tasks, combination);
-    let evaluation = match args.executor {
-        ExecutorChoice::Interp => evaluator.evaluate(&algorithm, counts, args.seed),
-    }
+    let evaluation = evaluator
+        .evaluate_on(&algorithm, counts, args.seed, args.executor)
     .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
 
     if args.json {

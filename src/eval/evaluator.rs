@@ -1,8 +1,10 @@
 //! The evaluator: the fitness of one algorithm on a collection of tasks (SEMANTICS.md §4, last
 //! paragraph), with one random stream per task derived from a seed.
 
+use super::executor::{ExecutorChoice, use_jit};
 use super::{Combination, Limits, NoObserver, Outcome, combine};
 use crate::interp::{self, Memory, Program};
+use crate::jit_executor::{self, JitExecutor};
 use crate::task::Task;
 use amlz_ir::{AddressError, Algorithm, Layout, LayoutError, MemoryCounts, Rng};
 
@@ -40,6 +42,7 @@ pub struct Evaluator {
     tasks: Vec<Task>,
     combination: Combination,
     memory: Memory,
+    jit: Option<JitExecutor>,
 }
 
 impl Evaluator {
@@ -49,6 +52,7 @@ impl Evaluator {
             tasks,
             combination,
             memory: Memory::default(),
+            jit: None,
         }
     }
 
@@ -68,6 +72,52 @@ impl Evaluator {
         self.evaluate_with(algorithm, counts, seed, |program, task, memory, rng| {
             interp::evaluate(program, task, memory, rng, &Limits::FULL, &mut NoObserver)
         })
+    }
+
+    /// As [`Evaluator::evaluate`], on the executor `executor` picks: the interpreter, the JIT
+    /// (falling back to the interpreter, counted, where code generation fails) or, for `auto`,
+    /// the JIT when this evaluation's expected work passes the measured break-even. Every
+    /// executor gives the same result bit for bit.
+    pub fn evaluate_on(
+        &mut self,
+        algorithm: &Algorithm,
+        counts: MemoryCounts,
+        seed: u64,
+        executor: ExecutorChoice,
+    ) -> Result<Evaluation, EvalError> {
+        if !use_jit(executor, algorithm, &self.tasks) {
+            return self.evaluate(algorithm, counts, seed);
+        }
+        let jit = self.jit.get_or_insert_with(|| JitExecutor::new(amlz_jit::JitConfig::default()));
+        let mut prepared: Vec<jit_executor::JitProgram> = Vec::new();
+        for task in &self.tasks {
+            let layout = Layout::new(task.features, counts)?;
+            let fits = |p: &jit_executor::JitProgram| p.layout() == layout && p.eval_type() == task.eval_type;
+            if !prepared.iter().any(fits) {
+                prepared.push(jit.prepare(algorithm, layout, task.eval_type)?);
+            }
+        }
+        let tasks = std::mem::take(&mut self.tasks);
+        let mut per_task = Vec::with_capacity(tasks.len());
+        let mut train_steps = 0;
+        for (i, task) in tasks.iter().enumerate() {
+            let p = prepared
+                .iter()
+                .find(|p| p.layout().features() == task.features && p.eval_type() == task.eval_type)
+                .expect("prepared above");
+            let mut rng = Rng::new(task_stream_seed(seed, i));
+            let outcome = jit_executor::evaluate(p, task, &mut self.memory, &mut rng, &Limits::FULL, &mut NoObserver);
+            per_task.push(outcome.fitness);
+            train_steps += outcome.train_steps;
+        }
+        self.tasks = tasks;
+        let fitness = combine(&per_task, self.combination);
+        Ok(Evaluation { per_task, fitness, train_steps })
+    }
+
+    /// JIT counters of this evaluator (`None` if it never compiled).
+    pub fn jit_stats(&self) -> Option<jit_executor::JitStats> {
+        self.jit.as_ref().map(JitExecutor::stats)
     }
 
     /// As [`Evaluator::evaluate`], with the per-task evaluation given by `run` (so that other

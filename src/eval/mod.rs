@@ -2,8 +2,10 @@
 //! observers, the fitness formulas) and the evaluator over task collections.
 
 pub mod evaluator;
+pub mod executor;
 pub mod fitness;
 
+pub use executor::{BreakEven, ExecutorChoice};
 pub use evaluator::{EvalError, Evaluation, Evaluator, task_stream_seed};
 pub use fitness::{Combination, accuracy_fitness, combine, rms_fitness};
 

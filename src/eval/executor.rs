@@ -1,0 +1,147 @@
+//! Which executor runs an evaluation: the interpreter, the JIT, or `auto` — the JIT only where the
+//! work expected of it passes a break-even measured on this machine.
+//!
+//! The break-even weighs what compiling costs (Cranelift's latency for a typical program) against
+//! what it saves (the interpreter time of the evaluation times the fraction the JIT removes). Both
+//! are measured once per process, the first time `auto` needs them, in about 20 ms: the hand-made
+//! linear regressor and network (F = 4) are compiled a few times and run by both executors on a
+//! small task.
+
+use crate::eval::{Limits, NoObserver};
+use crate::interp::{self, Memory, Program};
+use crate::jit_executor::{self, JitExecutor};
+use crate::search::cost::example_cost_ns;
+use crate::task::generate::{Sizes, TaskSettings, scalar_2layer_nn_regression, scalar_linear_regression};
+use crate::task::Task;
+use amlz_ir::analysis::eliminate_dead_code;
+use amlz_ir::{Algorithm, Layout, Rng, handmade};
+use amlz_jit::JitConfig;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// The executor an evaluation runs on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum ExecutorChoice {
+    /// The interpreter: the reference executor, no compile latency.
+    Interp,
+    /// Compile Predict and Learn with Cranelift (falls back to the interpreter, counted, if code
+    /// generation fails).
+    Jit,
+    /// The JIT where the expected work passes the measured break-even, else the interpreter.
+    #[default]
+    Auto,
+}
+
+impl ExecutorChoice {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExecutorChoice::Interp => "interp",
+            ExecutorChoice::Jit => "jit",
+            ExecutorChoice::Auto => "auto",
+        }
+    }
+}
+
+/// This machine's break-even between the executors.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BreakEven {
+    /// Median wall-clock nanoseconds to compile a small program's Predict and Learn.
+    pub compile_ns: f64,
+    /// Interpreter time over JIT time per example (geometric mean of the two hand-made programs).
+    pub jit_speedup: f64,
+    /// Interpreter nanoseconds per estimated cost-model nanosecond (the cost table was measured
+    /// on another machine or at another load).
+    pub interp_scale: f64,
+}
+
+impl BreakEven {
+    /// Measures the break-even on this machine (about 20 ms).
+    pub fn measure() -> BreakEven {
+        let mut jit = JitExecutor::new(JitConfig { cache_capacity: 0, ..JitConfig::default() });
+        let settings = TaskSettings { max_abs_error: f64::MAX, ..TaskSettings::default() };
+        let sizes = Sizes { features: 4, num_train: 2000, num_valid: 1 };
+        let cases = [
+            (handmade::linear(0.01), scalar_linear_regression(sizes, &settings, 1, 2)),
+            (handmade::neural_net(), scalar_2layer_nn_regression(sizes, &settings, 1, 2)),
+        ];
+        let mut compile = Vec::new();
+        let mut log_speedup = 0.0;
+        let mut scale = 0.0;
+        for (algorithm, task) in &cases {
+            let layout = Layout::new(4, algorithm.min_counts()).expect("valid layout");
+            let program = Program::new(algorithm, layout).expect("valid addresses");
+            let mut prepared = None;
+            for _ in 0..5 {
+                let t = Instant::now();
+                prepared = jit.prepare(algorithm, layout, task.eval_type).ok();
+                compile.push(t.elapsed().as_nanos() as f64);
+            }
+            let mut memory = Memory::new(&layout);
+            let time = |f: &mut dyn FnMut()| {
+                f();
+                let t = Instant::now();
+                for _ in 0..3 {
+                    f();
+                }
+                t.elapsed().as_nanos() as f64 / 3.0
+            };
+            let interp_ns = time(&mut || {
+                interp::evaluate(&program, task, &mut memory, &mut Rng::new(1), &Limits::FULL, &mut NoObserver);
+            });
+            let jit_ns = match prepared.as_ref().filter(|p| p.is_compiled()) {
+                Some(p) => time(&mut || {
+                    jit_executor::evaluate(p, task, &mut memory, &mut Rng::new(1), &Limits::FULL, &mut NoObserver);
+                }),
+                None => interp_ns, // No JIT on this machine: never worth compiling.
+            };
+            log_speedup += (interp_ns / jit_ns.max(1.0)).ln();
+            let examples = (task.num_train() + task.num_valid()) as f64;
+            scale += interp_ns / examples / example_cost_ns(algorithm, 4).max(1e-3);
+        }
+        compile.sort_by(f64::total_cmp);
+        BreakEven {
+            compile_ns: compile[compile.len() / 2],
+            jit_speedup: (log_speedup / cases.len() as f64).exp(),
+            interp_scale: scale / cases.len() as f64,
+        }
+    }
+
+    /// The break-even of this process, measured on first use.
+    pub fn get() -> BreakEven {
+        static MEASURED: OnceLock<BreakEven> = OnceLock::new();
+        *MEASURED.get_or_init(BreakEven::measure)
+    }
+
+    /// Interpreter nanoseconds the JIT would save on `examples` examples of a program whose
+    /// cost-model estimate is `cost_ns` per example.
+    pub fn saved_ns(&self, cost_ns: f64, examples: f64) -> f64 {
+        if self.jit_speedup <= 1.0 {
+            return 0.0;
+        }
+        cost_ns * self.interp_scale * examples * (1.0 - 1.0 / self.jit_speedup)
+    }
+
+    /// Whether compiling pays off for that much work.
+    pub fn worth_compiling(&self, cost_ns: f64, examples: f64) -> bool {
+        self.saved_ns(cost_ns, examples) > self.compile_ns
+    }
+}
+
+/// Examples a full evaluation on `tasks` runs at most (train over every epoch, plus validations).
+pub fn expected_examples(tasks: &[Task]) -> f64 {
+    tasks.iter().map(|t| (t.num_epochs() * (t.num_train() + t.num_valid())) as f64).sum()
+}
+
+/// Whether `executor` runs an evaluation of `algorithm` on `tasks` with the JIT.
+pub fn use_jit(executor: ExecutorChoice, algorithm: &Algorithm, tasks: &[Task]) -> bool {
+    match executor {
+        ExecutorChoice::Interp => false,
+        ExecutorChoice::Jit => true,
+        ExecutorChoice::Auto => {
+            let f = tasks.iter().map(|t| t.features).max().unwrap_or(1);
+            let live = eliminate_dead_code(algorithm);
+            BreakEven::get().worth_compiling(example_cost_ns(&live, f), expected_examples(tasks))
+        }
+    }
+}
