@@ -60,6 +60,21 @@ pub struct JitProgram {
 }
 
 impl JitProgram {
+    /// A prepared program from its parts: `program`, the dead-code-eliminated algorithm decoded
+    /// for the interpreter (Setup runs from it), and `compiled`, native code for that same
+    /// algorithm scored by `eval_type` (for code compiled elsewhere, e.g. on a background thread).
+    pub fn from_parts(
+        program: Program,
+        compiled: CompiledAlgorithm,
+        eval_type: EvalType,
+    ) -> JitProgram {
+        JitProgram {
+            program,
+            compiled: Ok(compiled),
+            eval_type,
+        }
+    }
+
     /// The dead-code-eliminated algorithm decoded for the interpreter (Setup runs from it).
     pub fn program(&self) -> &Program {
         &self.program
@@ -192,7 +207,11 @@ pub fn evaluate<O: Observer>(
     observer: &mut O,
 ) -> Outcome {
     let layout = program.layout();
-    assert_eq!(layout.features(), task.features, "program prepared for another feature size");
+    assert_eq!(
+        layout.features(),
+        task.features,
+        "program prepared for another feature size"
+    );
     let compiled = match &program.compiled {
         Ok(c) if program.eval_type == task.eval_type => c,
         _ => {

@@ -168,7 +168,17 @@ const SPECIAL_F64: [f64; 10] = [
     -123.5,
 ];
 
-const SPECIAL_F32: [f32; 9] = [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 3e38, -3e38, 1e-45, 7.0];
+const SPECIAL_F32: [f32; 9] = [
+    0.0,
+    -0.0,
+    f32::INFINITY,
+    f32::NEG_INFINITY,
+    f32::NAN,
+    3e38,
+    -3e38,
+    1e-45,
+    7.0,
+];
 
 const SPECIAL_INDEX: [f32; 7] = [0.0, 0.999_999_94, 1.0, 1.5, -0.5, f32::NAN, 0.5];
 
@@ -235,7 +245,11 @@ fn random_task(features: usize, max_examples: usize, rng: &mut Rng) -> Task {
     };
     let small = |rng: &mut Rng, max: usize| -> usize {
         // Biased towards few examples, sometimes none.
-        if rng.bernoulli(0.05) { 0 } else { 1 + rng.below(max.max(1)) }
+        if rng.bernoulli(0.05) {
+            0
+        } else {
+            1 + rng.below(max.max(1))
+        }
     };
     let num_train = small(rng, max_examples);
     let num_valid = small(rng, (max_examples / 2).max(1));
@@ -319,7 +333,12 @@ pub fn random_case(config: &VerifyConfig, index: u64) -> Case {
         counts.matrices = 1;
     }
     // Outputs need an address above the fixed roles.
-    if counts.vectors < 2 && config.ops.iter().any(|o| o.info().out == Some(amlz_ir::Bank::Vector)) {
+    if counts.vectors < 2
+        && config
+            .ops
+            .iter()
+            .any(|o| o.info().out == Some(amlz_ir::Bank::Vector))
+    {
         counts.vectors = 2 + rng.below(2);
     }
     let ops: Vec<Op> = config
@@ -377,13 +396,28 @@ fn first_difference(a: &[f64], b: &[f64], nan_equal: bool) -> Option<String> {
     a.iter()
         .zip(b)
         .position(|(x, y)| !same(*x, *y, nan_equal))
-        .map(|i| format!("index {i}: {:?} ({:#018x}) vs {:?} ({:#018x})", a[i], a[i].to_bits(), b[i], b[i].to_bits()))
+        .map(|i| {
+            format!(
+                "index {i}: {:?} ({:#018x}) vs {:?} ({:#018x})",
+                a[i],
+                a[i].to_bits(),
+                b[i],
+                b[i].to_bits()
+            )
+        })
 }
 
 fn run_interp(program: &Program, run: &Run, memory: &mut Memory) -> RunResult {
     let mut rng = Rng::new(run.rng_seed);
     let mut trace = Trace::default();
-    let outcome = interp::evaluate(program, &run.task, memory, &mut rng, &run.limits, &mut trace);
+    let outcome = interp::evaluate(
+        program,
+        &run.task,
+        memory,
+        &mut rng,
+        &run.limits,
+        &mut trace,
+    );
     RunResult {
         outcome,
         trace,
@@ -395,7 +429,14 @@ fn run_interp(program: &Program, run: &Run, memory: &mut Memory) -> RunResult {
 fn run_jit(program: &jit_executor::JitProgram, run: &Run, memory: &mut Memory) -> RunResult {
     let mut rng = Rng::new(run.rng_seed);
     let mut trace = Trace::default();
-    let outcome = jit_executor::evaluate(program, &run.task, memory, &mut rng, &run.limits, &mut trace);
+    let outcome = jit_executor::evaluate(
+        program,
+        &run.task,
+        memory,
+        &mut rng,
+        &run.limits,
+        &mut trace,
+    );
     RunResult {
         outcome,
         trace,
@@ -409,10 +450,16 @@ fn run_jit(program: &jit_executor::JitProgram, run: &Run, memory: &mut Memory) -
 fn compare(a: &RunResult, b: &RunResult, memory: bool, nan_equal: bool) -> Vec<String> {
     let mut d = Vec::new();
     if !same(a.outcome.fitness, b.outcome.fitness, nan_equal) {
-        d.push(format!("fitness {:?} vs {:?}", a.outcome.fitness, b.outcome.fitness));
+        d.push(format!(
+            "fitness {:?} vs {:?}",
+            a.outcome.fitness, b.outcome.fitness
+        ));
     }
     if a.outcome.train_steps != b.outcome.train_steps {
-        d.push(format!("train steps {} vs {}", a.outcome.train_steps, b.outcome.train_steps));
+        d.push(format!(
+            "train steps {} vs {}",
+            a.outcome.train_steps, b.outcome.train_steps
+        ));
     }
     if let Some(x) = first_difference(&a.trace.train, &b.trace.train, nan_equal) {
         d.push(format!("train predictions differ at {x}"));
@@ -570,8 +617,16 @@ fn shrink(
             (t.num_train(), t.num_valid(), 1),
             (t.num_train() / 2, t.num_valid(), t.num_epochs()),
             (t.num_train(), t.num_valid() / 2, t.num_epochs()),
-            (t.num_train().saturating_sub(1), t.num_valid(), t.num_epochs()),
-            (t.num_train(), t.num_valid().saturating_sub(1), t.num_epochs()),
+            (
+                t.num_train().saturating_sub(1),
+                t.num_valid(),
+                t.num_epochs(),
+            ),
+            (
+                t.num_train(),
+                t.num_valid().saturating_sub(1),
+                t.num_epochs(),
+            ),
         ];
         shapes.retain(|&(n, v, e)| (n, v, e) != (t.num_train(), t.num_valid(), t.num_epochs()));
         for (n, v, e) in shapes {
@@ -579,7 +634,9 @@ fn shrink(
                 task: truncated_task(&run.task, n, v, e),
                 ..run.clone()
             };
-            if still_fails(&algorithm, counts, &candidate, kind, executor, memory, nan_equal) {
+            if still_fails(
+                &algorithm, counts, &candidate, kind, executor, memory, nan_equal,
+            ) {
                 run = candidate;
                 progress = true;
                 break;
@@ -590,7 +647,9 @@ fn shrink(
                 limits: Limits::FULL,
                 ..run.clone()
             };
-            if still_fails(&algorithm, counts, &candidate, kind, executor, memory, nan_equal) {
+            if still_fails(
+                &algorithm, counts, &candidate, kind, executor, memory, nan_equal,
+            ) {
                 run = candidate;
                 progress = true;
             }
@@ -619,8 +678,16 @@ fn describe_result(name: &str, r: &RunResult) -> String {
 
 fn report_failure(case: &Case, run: &Run, checked: &Checked) -> String {
     let (what, left, right) = match checked.kind {
-        Kind::Jit => ("JIT vs interpreter (both on the dead-code-eliminated algorithm)", "interpreter", "jit"),
-        Kind::Dce => ("interpreter on the full vs the dead-code-eliminated algorithm", "full", "dce"),
+        Kind::Jit => (
+            "JIT vs interpreter (both on the dead-code-eliminated algorithm)",
+            "interpreter",
+            "jit",
+        ),
+        Kind::Dce => (
+            "interpreter on the full vs the dead-code-eliminated algorithm",
+            "full",
+            "dce",
+        ),
     };
     let t = &run.task;
     let mut s = String::new();
@@ -662,9 +729,9 @@ fn report_failure(case: &Case, run: &Run, checked: &Checked) -> String {
     s
 }
 
-/// A JIT configuration per program: mostly the production one (no e-graph optimisation,
-/// single-pass register allocation), every fourth program Cranelift's optimising settings, so
-/// that both are checked.
+/// The JIT configurations programs are checked with: mostly the production one (no e-graph
+/// optimisation, adaptive register allocation), every fourth program Cranelift's optimising
+/// settings with the single-pass allocator throughout, so that all code paths are checked.
 fn jit_configs(ir_verifier: bool) -> [JitConfig; 2] {
     let base = JitConfig {
         verifier: ir_verifier,
@@ -674,7 +741,7 @@ fn jit_configs(ir_verifier: bool) -> [JitConfig; 2] {
         base,
         JitConfig {
             opt_level: OptLevel::Speed,
-            regalloc: RegAlloc::Backtracking,
+            regalloc: RegAlloc::SinglePass,
             ..base
         },
     ]
@@ -697,7 +764,14 @@ fn check_case(
 ) -> (Option<(usize, Kind)>, bool) {
     let mut fallback = false;
     for (r, run) in case.runs.iter().enumerate() {
-        match check_run(&case.algorithm, case.counts, run, executor, memory, nan_equal) {
+        match check_run(
+            &case.algorithm,
+            case.counts,
+            run,
+            executor,
+            memory,
+            nan_equal,
+        ) {
             Ok(None) => {}
             Ok(Some(c)) => {
                 fallback |= c.fallback;
@@ -750,7 +824,8 @@ pub fn run(config: &VerifyConfig, mut progress: impl FnMut(u64) + Send) -> Repor
                     let case = random_case(config, index);
                     let which = usize::from(index % 4 == 3);
                     let executor = &mut executors[which];
-                    let (mut bad, mut fell_back) = check_case(&case, executor, &mut memory, config.nan_equal);
+                    let (mut bad, mut fell_back) =
+                        check_case(&case, executor, &mut memory, config.nan_equal);
                     if bad.is_none() {
                         // The same structure with other constants (usually a cache hit).
                         let mut rng = Rng::new(case_seed(config.seed, index) ^ 0xa17e);
@@ -786,7 +861,7 @@ pub fn run(config: &VerifyConfig, mut progress: impl FnMut(u64) + Send) -> Repor
                         fallbacks.fetch_add(1, Ordering::Relaxed);
                     }
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if n % 1000 == 0
+                    if n.is_multiple_of(1000)
                         && let Ok(mut p) = progress_lock.lock()
                     {
                         (*p)(n);
@@ -816,9 +891,19 @@ pub fn run(config: &VerifyConfig, mut progress: impl FnMut(u64) + Send) -> Repor
             runs: vec![run.clone()],
             ..f.case.clone()
         };
-        let report = match check_run(&case.algorithm, case.counts, &run, &mut executor, &mut memory, config.nan_equal) {
+        let report = match check_run(
+            &case.algorithm,
+            case.counts,
+            &run,
+            &mut executor,
+            &mut memory,
+            config.nan_equal,
+        ) {
             Ok(Some(c)) if !c.differences.is_empty() => report_failure(&case, &run, &c),
-            Ok(_) => format!("program {}: mismatch did not reproduce after shrinking", f.case.index),
+            Ok(_) => format!(
+                "program {}: mismatch did not reproduce after shrinking",
+                f.case.index
+            ),
             Err(e) => format!("program {}: the case could not be run: {e}", f.case.index),
         };
         failures.push(Failure {

@@ -26,6 +26,11 @@ fn without_timings(mut s: Summary) -> Summary {
     for r in &mut s.per_experiment {
         r.seconds = 0.0;
         r.individuals_per_second = 0.0;
+        // Which evaluations ran natively depends on when background compiles finish; the
+        // results do not.
+        r.jit_compiled = 0;
+        r.jit_fallbacks = 0;
+        r.native_evaluations = 0;
     }
     s
 }
@@ -33,10 +38,7 @@ fn without_timings(mut s: Summary) -> Summary {
 #[test]
 fn same_seed_same_result() {
     let e = small_demo(&[]);
-    let opts = RunOptions {
-        seed: Some(11),
-        max_seconds: None,
-    };
+    let opts = RunOptions { seed: Some(11), ..RunOptions::default() };
     let a = without_timings(experiment::run(&e, &opts, |_| {}).unwrap());
     let b = without_timings(experiment::run(&e, &opts, |_| {}).unwrap());
     assert_eq!(a, b);
@@ -72,10 +74,7 @@ fn a_linear_initial_population_is_kept_and_scored_on_select_and_final_tasks() {
     ]);
     let s = experiment::run(
         &e,
-        &RunOptions {
-            seed: Some(5),
-            max_seconds: None,
-        },
+        &RunOptions { seed: Some(5), ..RunOptions::default() },
         |_| {},
     )
     .unwrap();
@@ -108,4 +107,17 @@ fn a_config_that_cannot_hold_the_initial_population_is_rejected() {
         "{}",
         err.message
     );
+}
+
+#[test]
+fn every_executor_finds_the_same_algorithms() {
+    use amlz::eval::ExecutorChoice;
+    let e = small_demo(&[("max_individuals = 20000", "max_individuals = 5000")]);
+    let run = |executor| {
+        let opts = RunOptions { seed: Some(21), executor, ..RunOptions::default() };
+        without_timings(experiment::run(&e, &opts, |_| {}).unwrap())
+    };
+    let interp = run(ExecutorChoice::Interp);
+    assert_eq!(interp, run(ExecutorChoice::Jit), "forced JIT");
+    assert_eq!(interp, run(ExecutorChoice::Auto), "auto");
 }

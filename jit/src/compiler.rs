@@ -11,16 +11,17 @@
 
 use crate::abi::LoopArgs;
 use crate::helpers::{self, Helper, Variant};
-use crate::lower::{self, HelperImports, LoopKind};
+use crate::lower::{self, HelperImports};
 use crate::{JitError, Scoring};
 use amlz_ir::analysis::{LiveStructure, constant_data, constant_slots, live_structure};
 use amlz_ir::{Algorithm, Layout, Rng};
+use cranelift_codegen::Context;
+use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::Context;
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Module, ModuleError};
+use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc};
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,21 +36,29 @@ pub enum OptLevel {
     Speed,
 }
 
-/// Cranelift's register allocator.
+/// Which of Cranelift's register allocators compiles a function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RegAlloc {
-    /// regalloc2's backtracking allocator: better code, about twice the compile time.
+    /// regalloc2's backtracking allocator: keeps values in registers, 1.5–3× the compile time.
     Backtracking,
-    /// regalloc2's single-pass allocator: fastest compiles, code 5–10% slower.
+    /// regalloc2's single-pass allocator: fastest compiles, but every value live across a block
+    /// boundary goes through the stack, so loops run markedly slower.
     SinglePass,
+    /// Backtracking for functions of at most this many Cranelift IR instructions (small
+    /// programs, where it is cheap and pays most), single-pass above (large programs, where it
+    /// is expensive and matrix helpers dominate the run time anyway).
+    Adaptive(usize),
 }
+
+/// The default IR-size limit of [`RegAlloc::Adaptive`].
+pub const ADAPTIVE_LIMIT: usize = 250;
 
 /// How the compiler generates code and manages code memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JitConfig {
     /// Optimisation level.
     pub opt_level: OptLevel,
-    /// Register allocator.
+    /// Register allocator policy.
     pub regalloc: RegAlloc,
     /// Run Cranelift's IR verifier on every function (on in tests, off in release: it adds
     /// 20–60% to compile time).
@@ -64,17 +73,17 @@ pub struct JitConfig {
 }
 
 impl Default for JitConfig {
-    /// Fast compiles (no e-graph optimisation, single-pass register allocation), the verifier in
-    /// debug builds only, modules of 1000 functions, a cache of 4096 structures over at most 8
-    /// generations.
+    /// No e-graph optimisation (the lowering already emits lean code), adaptive register
+    /// allocation, the verifier in debug builds only, modules of 1000 functions, a cache of 4096
+    /// structures over at most 4 generations.
     fn default() -> Self {
         JitConfig {
             opt_level: OptLevel::None,
-            regalloc: RegAlloc::SinglePass,
+            regalloc: RegAlloc::Adaptive(ADAPTIVE_LIMIT),
             verifier: cfg!(debug_assertions),
             functions_per_module: 1000,
             cache_capacity: 4096,
-            cached_generations: 8,
+            cached_generations: 4,
         }
     }
 }
@@ -103,15 +112,20 @@ pub fn live_generations() -> usize {
 /// One JIT module and the code in it; frees its memory when dropped.
 struct Generation {
     module: Mutex<Option<JITModule>>,
+    /// The live-module count of the compiler that made it.
+    live: Arc<AtomicUsize>,
     index: u64,
 }
 
 impl Generation {
-    fn new(isa: &OwnedTargetIsa, index: u64) -> Generation {
-        let mut builder = JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names());
+    fn new(isa: &OwnedTargetIsa, index: u64, live: &Arc<AtomicUsize>) -> Generation {
+        let mut builder =
+            JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names());
         helpers::register_symbols(&mut builder);
         LIVE_GENERATIONS.fetch_add(1, Ordering::Relaxed);
+        live.fetch_add(1, Ordering::Relaxed);
         Generation {
+            live: live.clone(),
             module: Mutex::new(Some(JITModule::new(builder))),
             index,
         }
@@ -130,6 +144,7 @@ impl Drop for Generation {
             unsafe { module.free_memory() };
         }
         LIVE_GENERATIONS.fetch_sub(1, Ordering::Relaxed);
+        self.live.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -138,8 +153,7 @@ type LoopFn = unsafe extern "C" fn(*mut LoopArgs) -> u64;
 /// Compiled train and validation loops for one live structure, layout and scoring. Shared
 /// (`Arc`) by every algorithm with that structure; keeps its module alive.
 pub struct CompiledCode {
-    train: LoopFn,
-    validate: LoopFn,
+    run: LoopFn,
     layout: Layout,
     scoring: Scoring,
     constants: usize,
@@ -226,6 +240,32 @@ pub struct ValidationEnd {
     pub wrong: usize,
 }
 
+thread_local! {
+    /// `0, 1, 2, …`: the visiting order compiled loops get when the stored order is asked for
+    /// (the loops always read an order, which keeps them free of a branch per example).
+    static IDENTITY: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Calls `run` with `args.order` pointing at `ex`'s order, or at an identity order of at least
+/// `ex.count` entries.
+fn with_order(
+    ex: &Examples<'_>,
+    args: &mut LoopArgs,
+    run: impl FnOnce(*mut LoopArgs) -> u64,
+) -> u64 {
+    if ex.order.is_some() {
+        return run(args);
+    }
+    let mut identity = IDENTITY.take();
+    if identity.len() < ex.count {
+        identity = (0..ex.count as u32).collect();
+    }
+    args.order = identity.as_ptr();
+    let r = run(args);
+    IDENTITY.set(identity);
+    r
+}
+
 /// An algorithm ready to run natively: shared compiled code plus this algorithm's constants.
 #[derive(Clone, Debug)]
 pub struct CompiledAlgorithm {
@@ -234,6 +274,26 @@ pub struct CompiledAlgorithm {
 }
 
 impl CompiledAlgorithm {
+    /// Pairs compiled `code` with the constants of `live`, a dead-code-eliminated algorithm of
+    /// the live structure the code was compiled for (the caller keys code by structure, as
+    /// [`Compiler::compile`] does): lets code compiled on one thread serve other algorithms of
+    /// its structure on another.
+    ///
+    /// # Errors
+    /// If `live` has another number of constants than the code reads (then it cannot be of the
+    /// code's structure).
+    pub fn new(code: Arc<CompiledCode>, live: &Algorithm) -> Result<CompiledAlgorithm, JitError> {
+        let constants = constant_data(live);
+        if code.constants != constants.len() {
+            return Err(JitError::Unsupported(format!(
+                "the code reads {} constants, the algorithm has {}",
+                code.constants,
+                constants.len()
+            )));
+        }
+        Ok(CompiledAlgorithm { code, constants })
+    }
+
     /// The compiled code (shared with every algorithm of the same structure).
     pub fn code(&self) -> &Arc<CompiledCode> {
         &self.code
@@ -247,9 +307,16 @@ impl CompiledAlgorithm {
     fn args(&self, state: &mut State<'_>, ex: &Examples<'_>, predictions: &mut [f64]) -> LoopArgs {
         let layout = self.code.layout;
         let f = layout.features();
-        assert_eq!(state.memory.len(), layout.len(), "memory sized for another layout");
+        assert_eq!(
+            state.memory.len(),
+            layout.len(),
+            "memory sized for another layout"
+        );
         assert!(state.scratch.len() >= f * f, "scratch smaller than F²");
-        assert!(ex.labels.len() * f <= ex.features.len(), "fewer features than labels");
+        assert!(
+            ex.labels.len() * f <= ex.features.len(),
+            "fewer features than labels"
+        );
         assert!(predictions.len() >= ex.count, "prediction buffer too small");
         match ex.order {
             Some(order) => {
@@ -272,6 +339,7 @@ impl CompiledAlgorithm {
             order: ex.order.map_or(std::ptr::null(), |o| o.as_ptr()),
             predictions: predictions.as_mut_ptr(),
             count: ex.count as u64,
+            mode: 0,
             max_abs_error: ex.max_abs_error,
             loss: 0.0,
             wrong: 0,
@@ -285,16 +353,39 @@ impl CompiledAlgorithm {
     /// # Panics
     /// If the memory, scratch, examples or prediction buffer do not fit the code's layout or
     /// `ex.count` (checked before any native code runs).
-    pub fn train(&self, state: &mut State<'_>, ex: &Examples<'_>, predictions: &mut [f64]) -> TrainEnd {
+    pub fn train(
+        &self,
+        state: &mut State<'_>,
+        ex: &Examples<'_>,
+        predictions: &mut [f64],
+    ) -> TrainEnd {
         let mut args = self.args(state, ex, predictions);
+        if ex.count == 0 {
+            return TrainEnd {
+                steps: 0,
+                stopped: false,
+            };
+        }
         // SAFETY: `args` points into buffers checked above to hold what the code accesses: the
         // layout's memory, F² scratch, every example the order names, `count` predictions, and
         // the constants the code was compiled to read (checked at construction).
-        let k = unsafe { (self.code.train)(&mut args) } as usize;
-        TrainEnd {
-            steps: k,
-            stopped: k < ex.count,
-        }
+        let k = with_order(ex, &mut args, |a| unsafe { (self.code.run)(a) }) as usize;
+        let stopped = k < ex.count;
+        // The loop leaves s0 and v0 to us: the last example's features, and its label if its
+        // Learn ran (else 0, set before its Predict).
+        let last = if stopped { k } else { k - 1 };
+        let i = ex.order.map_or(last, |o| o[last] as usize);
+        self.restore_inputs(state, ex, i, if stopped { 0.0 } else { ex.labels[i] });
+        TrainEnd { steps: k, stopped }
+    }
+
+    /// Writes `s0` and `v0` as the interpreter leaves them after visiting example `i` last.
+    fn restore_inputs(&self, state: &mut State<'_>, ex: &Examples<'_>, i: usize, s0: f64) {
+        let layout = self.code.layout;
+        let f = layout.features();
+        state.memory[0] = s0;
+        let v0 = layout.vector_base();
+        state.memory[v0..v0 + f].copy_from_slice(&ex.features[i * f..(i + 1) * f]);
     }
 
     /// Runs the validation loop over `ex`: per example `v0 = x; s0 = 0`, Predict, the
@@ -303,11 +394,28 @@ impl CompiledAlgorithm {
     ///
     /// # Panics
     /// As [`CompiledAlgorithm::train`].
-    pub fn validate(&self, state: &mut State<'_>, ex: &Examples<'_>, predictions: &mut [f64]) -> ValidationEnd {
+    pub fn validate(
+        &self,
+        state: &mut State<'_>,
+        ex: &Examples<'_>,
+        predictions: &mut [f64],
+    ) -> ValidationEnd {
         let mut args = self.args(state, ex, predictions);
+        if ex.count == 0 {
+            return ValidationEnd {
+                predictions: 0,
+                failed: false,
+                loss: 0.0,
+                wrong: 0,
+            };
+        }
+        args.mode = 1;
         // SAFETY: as in `train`.
-        let k = unsafe { (self.code.validate)(&mut args) } as usize;
+        let k = with_order(ex, &mut args, |a| unsafe { (self.code.run)(a) }) as usize;
         let failed = k < ex.count;
+        let last = if failed { k } else { k - 1 };
+        let i = ex.order.map_or(last, |o| o[last] as usize);
+        self.restore_inputs(state, ex, i, 0.0);
         ValidationEnd {
             predictions: if failed { k + 1 } else { k },
             failed,
@@ -332,7 +440,12 @@ struct CacheEntry {
 /// A JIT compiler for one thread: compiles algorithms to native train/validation loops, caches
 /// the code by live structure and recycles modules.
 pub struct Compiler {
+    /// The ISA with the single-pass register allocator (also the module's).
     isa: OwnedTargetIsa,
+    /// The same ISA with the backtracking register allocator.
+    isa_backtracking: OwnedTargetIsa,
+    /// How many of this compiler's modules are alive (not yet freed).
+    live: Arc<AtomicUsize>,
     config: JitConfig,
     fctx: FunctionBuilderContext,
     ctx: Context,
@@ -355,6 +468,32 @@ impl std::fmt::Debug for Compiler {
     }
 }
 
+/// The host ISA with `config`'s settings and the register allocator `regalloc`.
+fn host_isa(config: &JitConfig, regalloc: &str) -> Result<OwnedTargetIsa, JitError> {
+    let mut flags = settings::builder();
+    let opt_level = match config.opt_level {
+        OptLevel::None => "none",
+        OptLevel::Speed => "speed",
+    };
+    let verifier = if config.verifier { "true" } else { "false" };
+    for (k, v) in [
+        ("opt_level", opt_level),
+        ("regalloc_algorithm", regalloc),
+        ("enable_verifier", verifier),
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", "false"),
+    ] {
+        flags
+            .set(k, v)
+            .map_err(|e| JitError::Setup(format!("setting {k}={v}: {e}")))?;
+    }
+    let isa_builder = cranelift_native::builder()
+        .map_err(|e| JitError::Setup(format!("host machine not supported: {e}")))?;
+    isa_builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| JitError::Setup(e.to_string()))
+}
+
 fn module_error(e: ModuleError) -> JitError {
     match e {
         ModuleError::Compilation(c) => JitError::Codegen(c.to_string()),
@@ -365,31 +504,14 @@ fn module_error(e: ModuleError) -> JitError {
 impl Compiler {
     /// A compiler for the host machine with `config`.
     pub fn new(config: JitConfig) -> Result<Compiler, JitError> {
-        let mut flags = settings::builder();
-        let set = |flags: &mut settings::Builder, k: &str, v: &str| {
-            flags
-                .set(k, v)
-                .map_err(|e| JitError::Setup(format!("setting {k}={v}: {e}")))
-        };
-        set(&mut flags, "opt_level", match config.opt_level {
-            OptLevel::None => "none",
-            OptLevel::Speed => "speed",
-        })?;
-        set(&mut flags, "regalloc_algorithm", match config.regalloc {
-            RegAlloc::Backtracking => "backtracking",
-            RegAlloc::SinglePass => "single_pass",
-        })?;
-        set(&mut flags, "enable_verifier", if config.verifier { "true" } else { "false" })?;
-        set(&mut flags, "use_colocated_libcalls", "false")?;
-        set(&mut flags, "is_pic", "false")?;
-        let isa_builder = cranelift_native::builder()
-            .map_err(|e| JitError::Setup(format!("host machine not supported: {e}")))?;
-        let isa = isa_builder
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| JitError::Setup(e.to_string()))?;
-        let generation = Arc::new(Generation::new(&isa, 0));
+        let isa = host_isa(&config, "single_pass")?;
+        let isa_backtracking = host_isa(&config, "backtracking")?;
+        let live = Arc::new(AtomicUsize::new(0));
+        let generation = Arc::new(Generation::new(&isa, 0, &live));
         Ok(Compiler {
             isa,
+            isa_backtracking,
+            live,
             config,
             fctx: FunctionBuilderContext::new(),
             ctx: Context::new(),
@@ -416,6 +538,13 @@ impl Compiler {
         self.stats
     }
 
+    /// How many of this compiler's modules are alive: the current one plus those still
+    /// referenced by cached or outstanding compiled code. Bounded by
+    /// [`JitConfig::cached_generations`] + 1 when no compiled code is held elsewhere.
+    pub fn live_modules(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+
     /// How many structures the cache holds.
     pub fn cached(&self) -> usize {
         self.cache.len()
@@ -433,7 +562,12 @@ impl Compiler {
     ///
     /// Any Cranelift error, unsupported case or panic inside code generation is returned as a
     /// [`JitError`]; the compiler stays usable.
-    pub fn compile(&mut self, algorithm: &Algorithm, layout: Layout, scoring: Scoring) -> Result<CompiledAlgorithm, JitError> {
+    pub fn compile(
+        &mut self,
+        algorithm: &Algorithm,
+        layout: Layout,
+        scoring: Scoring,
+    ) -> Result<CompiledAlgorithm, JitError> {
         let structure = live_structure(algorithm, layout.features());
         let constants = constant_data(algorithm);
         let key = CacheKey {
@@ -462,13 +596,66 @@ impl Compiler {
     }
 
     /// Compiles without looking at or filling the cache (for measuring compile latency).
-    pub fn compile_uncached(&mut self, algorithm: &Algorithm, layout: Layout, scoring: Scoring) -> Result<CompiledAlgorithm, JitError> {
+    pub fn compile_uncached(
+        &mut self,
+        algorithm: &Algorithm,
+        layout: Layout,
+        scoring: Scoring,
+    ) -> Result<CompiledAlgorithm, JitError> {
         let structure = live_structure(algorithm, layout.features());
         let code = self.compile_code(&structure, layout, scoring)?;
         Ok(CompiledAlgorithm {
             code,
             constants: constant_data(algorithm),
         })
+    }
+
+    /// The Cranelift IR of the loop function for `algorithm` (for debugging and tests; nothing
+    /// is compiled or cached).
+    pub fn clif(
+        &mut self,
+        algorithm: &Algorithm,
+        layout: Layout,
+        scoring: Scoring,
+    ) -> Result<String, JitError> {
+        let structure = live_structure(algorithm, layout.features());
+        lower::check(&structure, &layout)?;
+        let generation = self.generation.clone();
+        let mut guard = generation
+            .module
+            .lock()
+            .map_err(|_| JitError::Module("module lock poisoned".into()))?;
+        let module = guard
+            .as_mut()
+            .ok_or_else(|| JitError::Module("module already freed".into()))?;
+        let ptr = self.isa.pointer_type();
+        let call_conv = self.isa.default_call_conv();
+        module.clear_context(&mut self.ctx);
+        self.ctx.func.signature = lower::loop_signature(ptr, call_conv);
+        let imports = HelperImports {
+            module: &mut *module,
+            ids: &mut self.helper_ids,
+            refs: [None; Helper::COUNT],
+            features: layout.features(),
+            call_conv,
+            ptr,
+        };
+        let built = lower::build(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            imports,
+            self.isa.frontend_config(),
+            layout,
+            &structure,
+            scoring,
+            self.config.regalloc != RegAlloc::SinglePass,
+        );
+        let text = self.ctx.func.display().to_string();
+        module.clear_context(&mut self.ctx);
+        if built.is_err() {
+            self.fctx = FunctionBuilderContext::new();
+        }
+        built.map(|()| text)
     }
 
     fn insert(&mut self, key: CacheKey, code: Arc<CompiledCode>) {
@@ -491,7 +678,7 @@ impl Compiler {
 
     /// Starts a fresh module; the cache forgets generations older than the configured window.
     fn rotate(&mut self) {
-        self.generation = Arc::new(Generation::new(&self.isa, self.next_generation));
+        self.generation = Arc::new(Generation::new(&self.isa, self.next_generation, &self.live));
         self.next_generation += 1;
         self.stats.modules += 1;
         self.helper_ids.clear();
@@ -501,12 +688,22 @@ impl Compiler {
         self.cache.retain(|_, e| e._generation_index() >= oldest);
     }
 
-    fn compile_code(&mut self, structure: &LiveStructure, layout: Layout, scoring: Scoring) -> Result<Arc<CompiledCode>, JitError> {
-        lower::check(structure, &layout)?;
-        if self.functions_in_generation + 2 > self.config.functions_per_module.max(2) {
+    fn compile_code(
+        &mut self,
+        structure: &LiveStructure,
+        layout: Layout,
+        scoring: Scoring,
+    ) -> Result<Arc<CompiledCode>, JitError> {
+        if self.functions_in_generation + 1 > self.config.functions_per_module.max(1) {
             self.rotate();
         }
-        let result = catch_unwind(AssertUnwindSafe(|| self.compile_in_module(structure, layout, scoring)));
+        if let Err(e) = lower::check(structure, &layout) {
+            self.stats.failures += 1;
+            return Err(e);
+        }
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            self.compile_in_module(structure, layout, scoring)
+        }));
         let result = match result {
             Ok(r) => r,
             Err(panic) => {
@@ -534,7 +731,12 @@ impl Compiler {
         result
     }
 
-    fn compile_in_module(&mut self, structure: &LiveStructure, layout: Layout, scoring: Scoring) -> Result<Arc<CompiledCode>, JitError> {
+    fn compile_in_module(
+        &mut self,
+        structure: &LiveStructure,
+        layout: Layout,
+        scoring: Scoring,
+    ) -> Result<Arc<CompiledCode>, JitError> {
         let generation = self.generation.clone();
         let mut guard = generation
             .module
@@ -547,31 +749,62 @@ impl Compiler {
         let call_conv = self.isa.default_call_conv();
         let frontend = self.isa.frontend_config();
         let sig = lower::loop_signature(ptr, call_conv);
-        let mut ids = [None, None];
-        for (slot, kind) in [LoopKind::Train, LoopKind::Validate].into_iter().enumerate() {
-            let id = module.declare_anonymous_function(&sig).map_err(module_error)?;
-            module.clear_context(&mut self.ctx);
-            self.ctx.func.signature = sig.clone();
-            let imports = HelperImports {
-                module: &mut *module,
-                ids: &mut self.helper_ids,
-                refs: [None; Helper::COUNT],
-                features: layout.features(),
-                call_conv,
-                ptr,
-            };
-            lower::build(&mut self.ctx.func, &mut self.fctx, imports, frontend, layout, structure, kind, scoring)?;
-            module.define_function(id, &mut self.ctx).map_err(module_error)?;
-            module.clear_context(&mut self.ctx);
-            self.functions_in_generation += 1;
-            ids[slot] = Some(id);
-        }
-        module.finalize_definitions().map_err(module_error)?;
-        let [Some(train_id), Some(valid_id)] = ids else {
-            return Err(JitError::Module("functions not defined".into()));
+        let id = module
+            .declare_anonymous_function(&sig)
+            .map_err(module_error)?;
+        module.clear_context(&mut self.ctx);
+        self.ctx.func.signature = sig;
+        let imports = HelperImports {
+            module: &mut *module,
+            ids: &mut self.helper_ids,
+            refs: [None; Helper::COUNT],
+            features: layout.features(),
+            call_conv,
+            ptr,
         };
-        let train = module.get_finalized_function(train_id);
-        let validate = module.get_finalized_function(valid_id);
+        lower::build(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            imports,
+            frontend,
+            layout,
+            structure,
+            scoring,
+            self.config.regalloc != RegAlloc::SinglePass,
+        )?;
+        let backtracking = match self.config.regalloc {
+            RegAlloc::Backtracking => true,
+            RegAlloc::SinglePass => false,
+            RegAlloc::Adaptive(limit) => self.ctx.func.dfg.num_insts() <= limit,
+        };
+        let isa = if backtracking {
+            &self.isa_backtracking
+        } else {
+            &self.isa
+        };
+        self.ctx
+            .compile(&**isa, &mut ControlPlane::default())
+            .map_err(|e| JitError::Codegen(e.inner.to_string()))?;
+        let code = self
+            .ctx
+            .compiled_code()
+            .ok_or_else(|| JitError::Codegen("no code produced".into()))?;
+        let alignment = (code.buffer.alignment as u64)
+            .max(isa.function_alignment().minimum as u64)
+            .max(isa.symbol_alignment());
+        let relocs: Vec<ModuleReloc> = code
+            .buffer
+            .relocs()
+            .iter()
+            .map(|r| ModuleReloc::from_mach_reloc(r, &self.ctx.func, id))
+            .collect();
+        module
+            .define_function_bytes(id, alignment, code.code_buffer(), &relocs)
+            .map_err(module_error)?;
+        module.clear_context(&mut self.ctx);
+        self.functions_in_generation += 1;
+        module.finalize_definitions().map_err(module_error)?;
+        let run = module.get_finalized_function(id);
         drop(guard);
         let constants = structure
             .predict
@@ -579,17 +812,11 @@ impl Compiler {
             .chain(&structure.learn)
             .map(|i| constant_slots(i.op))
             .sum();
-        // SAFETY: both functions were built with `loop_signature`, i.e. `(ptr) -> i64` in the
+        // SAFETY: the function was built with `loop_signature`, i.e. `(ptr) -> i64` in the
         // platform's C calling convention.
-        let (train, validate) = unsafe {
-            (
-                std::mem::transmute::<*const u8, LoopFn>(train),
-                std::mem::transmute::<*const u8, LoopFn>(validate),
-            )
-        };
+        let run = unsafe { std::mem::transmute::<*const u8, LoopFn>(run) };
         Ok(Arc::new(CompiledCode {
-            train,
-            validate,
+            run,
             layout,
             scoring,
             constants,
@@ -601,5 +828,178 @@ impl Compiler {
 impl CacheEntry {
     fn _generation_index(&self) -> u64 {
         self.code._generation.index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use amlz_ir::{Instruction, MemoryCounts, Op, handmade};
+
+    fn layout(f: usize) -> Layout {
+        Layout::new(
+            f,
+            MemoryCounts {
+                scalars: 6,
+                vectors: 4,
+                matrices: 2,
+            },
+        )
+        .unwrap()
+    }
+
+    fn config() -> JitConfig {
+        JitConfig {
+            verifier: true,
+            ..JitConfig::default()
+        }
+    }
+
+    #[test]
+    fn same_structure_shares_code_with_its_own_constants() {
+        let mut c = Compiler::new(config()).unwrap();
+        let a = c
+            .compile(&handmade::linear(0.01), layout(4), Scoring::Rms)
+            .unwrap();
+        let b = c
+            .compile(&handmade::linear(0.5), layout(4), Scoring::Rms)
+            .unwrap();
+        assert!(Arc::ptr_eq(a.code(), b.code()));
+        assert_eq!(
+            a.constants(),
+            &[] as &[f64],
+            "Setup's constant is not compiled"
+        );
+        assert_eq!(c.stats().compiled, 1);
+        assert_eq!(c.stats().cache_hits, 1);
+        let d = c
+            .compile(&handmade::linear(0.01), layout(4), Scoring::Accuracy)
+            .unwrap();
+        assert!(
+            !Arc::ptr_eq(a.code(), d.code()),
+            "scoring is part of the key"
+        );
+        let e = c
+            .compile(&handmade::linear(0.01), layout(8), Scoring::Rms)
+            .unwrap();
+        assert!(
+            !Arc::ptr_eq(a.code(), e.code()),
+            "layout is part of the key"
+        );
+    }
+
+    #[test]
+    fn runs_a_train_and_a_validation_loop() {
+        // Predict: s1 = s2 + c; Learn: s2 = s0 (so each prediction is the last label + c).
+        let alg = Algorithm {
+            setup: vec![],
+            predict: vec![
+                Instruction::constant(3, 0.5),
+                Instruction::new(Op::ScalarSum, 2, 3, 1),
+            ],
+            learn: vec![Instruction::new(Op::ScalarSum, 0, 4, 2)],
+        };
+        let mut c = Compiler::new(config()).unwrap();
+        let l = layout(2);
+        let code = c.compile(&alg, l, Scoring::Rms).unwrap();
+        assert_eq!(code.constants(), &[0.5]);
+        let mut memory = vec![0.0; l.len()];
+        let mut scratch = vec![0.0; 4];
+        let mut rng = Rng::new(1);
+        let mut state = State {
+            memory: &mut memory,
+            scratch: &mut scratch,
+            rng: &mut rng,
+        };
+        let features = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let labels = [10.0, 20.0, 30.0];
+        let ex = Examples {
+            features: &features,
+            labels: &labels,
+            order: Some(&[2, 0, 1]),
+            count: 3,
+            max_abs_error: 100.0,
+        };
+        let mut preds = [0.0; 3];
+        let end = code.train(&mut state, &ex, &mut preds);
+        assert_eq!(
+            end,
+            TrainEnd {
+                steps: 3,
+                stopped: false
+            }
+        );
+        assert_eq!(preds, [0.5, 30.5, 10.5]);
+        assert_eq!(&memory[..4], &[20.0, 10.5, 20.0, 0.5]);
+        assert_eq!(&memory[6..8], &[3.0, 4.0], "v0 holds the last example");
+        let mut state = State {
+            memory: &mut memory,
+            scratch: &mut scratch,
+            rng: &mut rng,
+        };
+        let ex = Examples {
+            max_abs_error: 10.0,
+            order: None,
+            ..ex
+        };
+        let end = code.validate(&mut state, &ex, &mut preds);
+        // e = 10 - 20.5 breaks the bound of 10 at the first example.
+        assert!(end.failed);
+        assert_eq!(end.predictions, 1);
+        assert_eq!(memory[0], 0.0);
+    }
+
+    #[test]
+    fn errors_are_reported_not_raised() {
+        let mut c = Compiler::new(config()).unwrap();
+        let mut alg = handmade::linear(0.01);
+        alg.learn.push(Instruction::new(Op::ScalarSum, 1, 1, 9));
+        let r = c.compile(&alg, layout(4), Scoring::Rms);
+        assert!(matches!(r, Err(JitError::Unsupported(_))), "{r:?}");
+        assert_eq!(c.stats().failures, 1);
+        // Still usable.
+        assert!(
+            c.compile(&handmade::linear(0.01), layout(4), Scoring::Rms)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn modules_are_recycled() {
+        let mut c = Compiler::new(JitConfig {
+            functions_per_module: 3,
+            cache_capacity: 4,
+            cached_generations: 2,
+            ..config()
+        })
+        .unwrap();
+        for i in 0..40u16 {
+            // Distinct structures: a different output address each time.
+            let mut alg = handmade::linear(0.01);
+            alg.learn
+                .push(Instruction::new(Op::ScalarSum, 1, 1, 3 + i % 3));
+            alg.learn
+                .push(Instruction::new(Op::VectorSum, 1, 1, 2 + (i / 3) % 2));
+            alg.learn
+                .push(Instruction::new(Op::ScalarProduct, 1, 1, 4 + (i / 6) % 2));
+            alg.learn
+                .push(Instruction::new(Op::ScalarDiff, 1, 1, 3 + (i / 12) % 3));
+            let f = [2, 4][(i as usize / 36) % 2];
+            drop(c.compile(&alg, layout(f), Scoring::Rms).unwrap());
+            assert!(c.cached() <= 4);
+            assert!(c.live_modules() <= 3, "{} modules alive", c.live_modules());
+        }
+        assert!(c.stats().modules > 5);
+        c.clear_cache();
+        assert_eq!(c.live_modules(), 1, "only the current module remains");
+    }
+
+    #[test]
+    fn compiled_code_is_shareable_across_threads() {
+        fn check<T: Send + Sync>() {}
+        check::<CompiledAlgorithm>();
+        check::<Arc<CompiledCode>>();
+        fn send<T: Send>() {}
+        send::<Compiler>();
     }
 }

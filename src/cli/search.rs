@@ -1,6 +1,7 @@
 //! `amlz search`: run an experiment config (the built-in demo by default).
 
 use super::CliError;
+use amlz::eval::ExecutorChoice;
 use amlz::experiment::{self, Event, RunOptions};
 use clap::Args;
 use std::path::PathBuf;
@@ -25,6 +26,11 @@ pub struct SearchArgs {
     /// Write the summary as one JSON object to FILE.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
+    /// Which executor runs evaluations: `interp`, `jit` (forced), or `auto` (the JIT for
+    /// structures and evaluations whose work passes the break-even measured on this machine,
+    /// compiled in the background). Results are the same bit for bit.
+    #[arg(long, value_enum, default_value_t = ExecutorChoice::Auto)]
+    executor: ExecutorChoice,
     /// Print no progress lines.
     #[arg(long, short)]
     quiet: bool,
@@ -51,6 +57,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
     let options = RunOptions {
         seed: args.seed,
         max_seconds: args.max_seconds,
+        executor: args.executor,
     };
     let quiet = args.quiet;
     eprintln!(
@@ -74,7 +81,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
                 p.best
             ),
             Event::ExperimentEnd(r) => eprintln!(
-                "exp {:>3} done: {} individuals in {:.1} s ({:.0} ind/s), FEC hit rate {:.1}%, search fitness {:.6}, select fitness {:.6} (stopped on {})",
+                "exp {:>3} done: {} individuals in {:.1} s ({:.0} ind/s), FEC hit rate {:.1}%, search fitness {:.6}, select fitness {:.6}, {} structures compiled, {} native task evaluations (stopped on {})",
                 r.index,
                 r.individuals,
                 r.seconds,
@@ -82,6 +89,8 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
                 100.0 * r.fec_hit_rate,
                 r.search_fitness,
                 r.select_fitness,
+                r.jit_compiled,
+                r.native_evaluations,
                 r.stop_reason
             ),
         }

@@ -45,7 +45,8 @@ fn parse_ops(text: &str) -> Result<Vec<Op>, CliError> {
     }
     let mut ops = Vec::new();
     for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let op = Op::from_name(name).ok_or_else(|| CliError::input(format!("--ops: unknown op `{name}`")))?;
+        let op = Op::from_name(name)
+            .ok_or_else(|| CliError::input(format!("--ops: unknown op `{name}`")))?;
         if !ops.contains(&op) {
             ops.push(op);
         }
@@ -62,7 +63,9 @@ pub fn config(args: &VerifyArgs) -> Result<VerifyConfig, CliError> {
         return Err(CliError::input("--features: no feature size given"));
     }
     if let Some(&f) = args.features.iter().find(|&&f| f == 0 || f > MAX_FEATURES) {
-        return Err(CliError::input(format!("--features: {f} is not supported (1 to {MAX_FEATURES})")));
+        return Err(CliError::input(format!(
+            "--features: {f} is not supported (1 to {MAX_FEATURES})"
+        )));
     }
     if args.threads == Some(0) {
         return Err(CliError::input("--threads: must be at least 1"));
@@ -97,5 +100,9 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
         let _ = writeln!(out, "{}", f.report);
     }
     let _ = writeln!(out, "{}", report.summary());
-    Ok(if report.mismatches == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.mismatches == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

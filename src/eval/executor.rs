@@ -53,12 +53,16 @@ pub struct BreakEven {
     /// Interpreter nanoseconds per estimated cost-model nanosecond (the cost table was measured
     /// on another machine or at another load).
     pub interp_scale: f64,
+    /// What one native evaluation costs beyond the interpreter's, whatever its length (setting up
+    /// the loop arguments, checks, buffers): why short evaluations, like FEC fingerprints, stay
+    /// in the interpreter.
+    pub call_overhead_ns: f64,
 }
 
 impl BreakEven {
     /// Measures the break-even on this machine (about 20 ms).
     pub fn measure() -> BreakEven {
-        let mut jit = JitExecutor::new(JitConfig { cache_capacity: 0, ..JitConfig::default() });
+        let mut jit = JitExecutor::new(JitConfig::default());
         let settings = TaskSettings { max_abs_error: f64::MAX, ..TaskSettings::default() };
         let sizes = Sizes { features: 4, num_train: 2000, num_valid: 1 };
         let cases = [
@@ -68,15 +72,19 @@ impl BreakEven {
         let mut compile = Vec::new();
         let mut log_speedup = 0.0;
         let mut scale = 0.0;
+        let mut overhead = 0.0;
         for (algorithm, task) in &cases {
             let layout = Layout::new(4, algorithm.min_counts()).expect("valid layout");
             let program = Program::new(algorithm, layout).expect("valid addresses");
-            let mut prepared = None;
             for _ in 0..5 {
+                let scoring = jit_executor::scoring(task.eval_type);
                 let t = Instant::now();
-                prepared = jit.prepare(algorithm, layout, task.eval_type).ok();
-                compile.push(t.elapsed().as_nanos() as f64);
+                let ok = jit.compiler_mut().map(|c| c.compile_uncached(algorithm, layout, scoring).is_ok());
+                if ok == Some(true) {
+                    compile.push(t.elapsed().as_nanos() as f64);
+                }
             }
+            let prepared = jit.prepare(algorithm, layout, task.eval_type).ok();
             let mut memory = Memory::new(&layout);
             let time = |f: &mut dyn FnMut()| {
                 f();
@@ -96,14 +104,37 @@ impl BreakEven {
                 None => interp_ns, // No JIT on this machine: never worth compiling.
             };
             log_speedup += (interp_ns / jit_ns.max(1.0)).ln();
+            // The per-call overhead: one train and one validation example, many times.
+            if let Some(p) = prepared.as_ref().filter(|p| p.is_compiled()) {
+                let tiny = Limits { max_train: 1, max_valid: 1, max_epochs: 1 };
+                let reps = 2000.0;
+                let per_call = |native: bool, memory: &mut Memory| {
+                    let t = Instant::now();
+                    for _ in 0..reps as usize {
+                        let mut rng = Rng::new(1);
+                        if native {
+                            jit_executor::evaluate(p, task, memory, &mut rng, &tiny, &mut NoObserver);
+                        } else {
+                            interp::evaluate(&program, task, memory, &mut rng, &tiny, &mut NoObserver);
+                        }
+                    }
+                    t.elapsed().as_nanos() as f64 / reps
+                };
+                per_call(true, &mut memory);
+                let native = per_call(true, &mut memory);
+                let interpreted = per_call(false, &mut memory);
+                overhead += (native - interpreted).max(0.0);
+            }
             let examples = (task.num_train() + task.num_valid()) as f64;
             scale += interp_ns / examples / example_cost_ns(algorithm, 4).max(1e-3);
         }
         compile.sort_by(f64::total_cmp);
         BreakEven {
-            compile_ns: compile[compile.len() / 2],
+            // No JIT on this machine: compiling never pays.
+            compile_ns: compile.get(compile.len() / 2).copied().unwrap_or(f64::INFINITY),
             jit_speedup: (log_speedup / cases.len() as f64).exp(),
             interp_scale: scale / cases.len() as f64,
+            call_overhead_ns: overhead / cases.len() as f64,
         }
     }
 
@@ -113,13 +144,14 @@ impl BreakEven {
         *MEASURED.get_or_init(BreakEven::measure)
     }
 
-    /// Interpreter nanoseconds the JIT would save on `examples` examples of a program whose
-    /// cost-model estimate is `cost_ns` per example.
+    /// Nanoseconds one native evaluation of `examples` examples would save over the interpreter,
+    /// for a program whose cost-model estimate is `cost_ns` per example (0 when it would lose).
     pub fn saved_ns(&self, cost_ns: f64, examples: f64) -> f64 {
         if self.jit_speedup <= 1.0 {
             return 0.0;
         }
-        cost_ns * self.interp_scale * examples * (1.0 - 1.0 / self.jit_speedup)
+        let saved = cost_ns * self.interp_scale * examples * (1.0 - 1.0 / self.jit_speedup);
+        (saved - self.call_overhead_ns).max(0.0)
     }
 
     /// Whether compiling pays off for that much work.

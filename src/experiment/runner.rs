@@ -4,7 +4,7 @@
 
 use super::config::{Baseline, Experiment};
 use super::summary::{ExperimentRecord, Summary};
-use crate::eval::Evaluator;
+use crate::eval::{Evaluator, ExecutorChoice};
 use crate::search::{
     Evolution, EvolutionSettings, Individual, Mutator, Progress, SearchEvaluator, StopReason,
     StopRule, TrainBudget,
@@ -22,6 +22,8 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Overrides (tightens) the config's wall-clock limit, in seconds.
     pub max_seconds: Option<f64>,
+    /// Which executor runs evaluations (search, select and final).
+    pub executor: ExecutorChoice,
 }
 
 /// Something worth telling the user while a search runs.
@@ -151,6 +153,7 @@ pub fn run(
             experiment.fitness_combination,
             experiment.fec,
             budget,
+            options.executor,
         )?;
         let stop = StopRule {
             max_individuals: experiment.max_individuals,
@@ -188,6 +191,9 @@ pub fn run(
             fec_hit_rate: evaluator.fec_hit_rate(),
             search_fitness: result.best.fitness,
             select_fitness,
+            jit_compiled: stats.compiled,
+            jit_fallbacks: stats.jit_failures,
+            native_evaluations: stats.native_evaluations,
             stop_reason: format!("{:?}", result.reason).to_lowercase(),
         };
         on_event(Event::ExperimentEnd(&record));

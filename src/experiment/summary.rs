@@ -21,6 +21,12 @@ pub struct ExperimentRecord {
     pub search_fitness: f64,
     /// That individual's select fitness.
     pub select_fitness: f64,
+    /// Structures compiled to native code (JIT executors).
+    pub jit_compiled: u64,
+    /// Structures whose compilation failed and ran in the interpreter instead.
+    pub jit_fallbacks: u64,
+    /// Per-task evaluations (fingerprints and full) that ran native code.
+    pub native_evaluations: u64,
     /// Why the evolution stopped (`individuals`, `trainsteps`, `time`, `target`).
     pub stop_reason: String,
 }

@@ -3,9 +3,13 @@
 
 use super::fec_cache::{FecCache, FingerprintHasher};
 use super::train_budget::TrainBudget;
-use crate::eval::{Combination, Limits, NoObserver, Observer, combine, task_stream_seed};
+use super::cost::example_cost_ns;
+use super::tiering::{CodeKey, Tiering};
+use crate::eval::{BreakEven, Combination, ExecutorChoice, Limits, NoObserver, Observer, Outcome, combine, task_stream_seed};
 use crate::interp::{self, Memory, Program};
-use crate::task::Task;
+use crate::jit_executor::{self, JitExecutor, JitProgram};
+use crate::task::{EvalType, Task};
+use amlz_jit::JitConfig;
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{Algorithm, Layout, MemoryCounts, Rng};
 
@@ -62,23 +66,95 @@ pub struct EvaluationStats {
     pub train_steps: u64,
     /// Candidates the train budget cut to zero train examples.
     pub over_budget: u64,
+    /// Evaluations (fingerprints and full, per task) that ran compiled code.
+    pub native_evaluations: u64,
+    /// Structures compiled.
+    pub compiled: u64,
+    /// Structures whose compilation failed: they ran in the interpreter (the fallback).
+    pub jit_failures: u64,
+}
+
+/// The executor of a search's evaluations.
+enum Tier {
+    /// Everything in the interpreter.
+    Interp,
+    /// Everything compiled, on this thread (the search waits for Cranelift).
+    Jit(Box<JitExecutor>),
+    /// Hot structures compiled in the background.
+    Auto(Box<Tiering>),
+}
+
+/// One distinct (layout, eval type) among the tasks, with the candidate prepared for it.
+struct Slot {
+    layout: Layout,
+    eval_type: EvalType,
+    /// Most examples a full evaluation of one task of this slot runs.
+    full_examples: f64,
+    program: Option<Program>,
+    native: Option<JitProgram>,
+    key: Option<CodeKey>,
+    /// The candidate's cost-model estimate per example.
+    cost_ns: f64,
+}
+
+/// Most examples an evaluation of `task` under `limits` runs.
+fn call_examples(task: &Task, limits: &Limits) -> f64 {
+    let epochs = task.num_epochs().min(limits.max_epochs);
+    (epochs * (task.num_train().min(limits.max_train) + task.num_valid().min(limits.max_valid))) as f64
 }
 
 /// Evaluates candidates on the search tasks.
-#[derive(Debug)]
 pub struct SearchEvaluator {
     tasks: Vec<Task>,
-    layouts: Vec<Layout>,
+    slots: Vec<Slot>,
+    slot_of: Vec<usize>,
     combination: Combination,
     fec: Option<(FecSettings, FecCache)>,
     budget: Option<TrainBudget>,
+    tier: Tier,
     memory: Memory,
     per_task: Vec<f64>,
     stats: EvaluationStats,
 }
 
+impl std::fmt::Debug for SearchEvaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchEvaluator").field("tasks", &self.tasks.len()).field("stats", &self.stats).finish()
+    }
+}
+
+fn slots_for(tasks: &[Task], counts: MemoryCounts) -> Result<(Vec<Slot>, Vec<usize>), amlz_ir::LayoutError> {
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut slot_of = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        let layout = Layout::new(t.features, counts)?;
+        let full = (t.num_epochs() * (t.num_train() + t.num_valid())) as f64;
+        let k = match slots.iter().position(|s| s.layout == layout && s.eval_type == t.eval_type) {
+            Some(k) => {
+                slots[k].full_examples = slots[k].full_examples.max(full);
+                k
+            }
+            None => {
+                slots.push(Slot {
+                    layout,
+                    eval_type: t.eval_type,
+                    full_examples: full,
+                    program: None,
+                    native: None,
+                    key: None,
+                    cost_ns: 0.0,
+                });
+                slots.len() - 1
+            }
+        };
+        slot_of.push(k);
+    }
+    Ok((slots, slot_of))
+}
+
 impl SearchEvaluator {
-    /// An evaluator over `tasks` with memory counts `counts`.
+    /// An evaluator over `tasks` with memory counts `counts`, running evaluations on `executor`
+    /// (`auto`: hot structures compiled on a background thread).
     ///
     /// # Errors
     /// If a task's feature size or the counts make no valid layout.
@@ -88,17 +164,22 @@ impl SearchEvaluator {
         combination: Combination,
         fec: Option<FecSettings>,
         budget: Option<TrainBudget>,
+        executor: ExecutorChoice,
     ) -> Result<SearchEvaluator, amlz_ir::LayoutError> {
-        let layouts = tasks
-            .iter()
-            .map(|t| Layout::new(t.features, counts))
-            .collect::<Result<_, _>>()?;
+        let (slots, slot_of) = slots_for(&tasks, counts)?;
+        let tier = match executor {
+            ExecutorChoice::Interp => Tier::Interp,
+            ExecutorChoice::Jit => Tier::Jit(Box::new(JitExecutor::new(JitConfig::default()))),
+            ExecutorChoice::Auto => Tier::Auto(Box::new(Tiering::new(BreakEven::get()))),
+        };
         Ok(SearchEvaluator {
             tasks,
-            layouts,
+            slots,
+            slot_of,
             combination,
             fec: fec.map(|s| (s, FecCache::new(s.cache_size, s.forget_every))),
             budget,
+            tier,
             memory: Memory::default(),
             per_task: Vec::new(),
             stats: EvaluationStats::default(),
@@ -107,7 +188,21 @@ impl SearchEvaluator {
 
     /// Counters so far.
     pub fn stats(&self) -> EvaluationStats {
-        self.stats
+        let mut s = self.stats;
+        match &self.tier {
+            Tier::Interp => {}
+            Tier::Jit(jit) => {
+                let j = jit.stats();
+                s.compiled = j.compiler.compiled;
+                s.jit_failures = j.fallbacks;
+            }
+            Tier::Auto(t) => {
+                let t = t.stats();
+                s.compiled = t.compiled;
+                s.jit_failures = t.failed;
+            }
+        }
+        s
     }
 
     /// FEC cache hit rate so far (0 without FEC).
@@ -115,27 +210,69 @@ impl SearchEvaluator {
         self.fec.as_ref().map_or(0.0, |(_, c)| c.hit_rate())
     }
 
-    /// Replaces the tasks (a new experiment with fresh seeds); the FEC cache is cleared because
-    /// its fitnesses were measured on the old tasks.
-    pub fn set_tasks(&mut self, tasks: Vec<Task>) -> Result<(), amlz_ir::LayoutError> {
-        let counts = self
-            .layouts
-            .first()
-            .map(|l| l.counts())
-            .unwrap_or(MemoryCounts::MINIMUM);
-        self.layouts = tasks
-            .iter()
-            .map(|t| Layout::new(t.features, counts))
-            .collect::<Result<_, _>>()?;
-        self.tasks = tasks;
-        if let Some((_, cache)) = &mut self.fec {
-            cache.clear();
+    /// Prepares `live` for every slot: decoded for the interpreter, and compiled code where the
+    /// tier has (or, for a forced JIT, makes) it.
+    fn prepare(&mut self, live: &Algorithm) {
+        for slot in &mut self.slots {
+            let program = Program::new(live, slot.layout).expect("mutations keep addresses in range");
+            slot.cost_ns = example_cost_ns(live, slot.layout.features());
+            slot.key = None;
+            slot.native = match &mut self.tier {
+                Tier::Interp => None,
+                Tier::Jit(jit) => {
+                    let p = jit.prepare(live, slot.layout, slot.eval_type).expect("addresses checked above");
+                    p.is_compiled().then_some(p)
+                }
+                Tier::Auto(tiering) => {
+                    // A structure is worth a key only if some evaluation of it could run faster
+                    // natively.
+                    if tiering.break_even().saved_ns(slot.cost_ns, slot.full_examples) > 0.0 {
+                        let key = CodeKey::new(live, slot.layout, slot.eval_type);
+                        let native = tiering.native(&key, live, &program);
+                        slot.key = Some(key);
+                        native
+                    } else {
+                        None
+                    }
+                }
+            };
+            slot.program = Some(program);
         }
-        Ok(())
+    }
+
+    /// Runs task `i` on the candidate prepared in its slot.
+    fn run<O: Observer>(&mut self, i: usize, rng: &mut Rng, limits: &Limits, observer: &mut O) -> Outcome {
+        let slot = &self.slots[self.slot_of[i]];
+        let task = &self.tasks[i];
+        // A forced JIT runs everything natively; `auto` only calls long enough to gain.
+        let native = slot.native.as_ref().filter(|_| match &self.tier {
+            Tier::Auto(tiering) => tiering.break_even().saved_ns(slot.cost_ns, call_examples(task, limits)) > 0.0,
+            _ => true,
+        });
+        match native {
+            Some(native) => {
+                self.stats.native_evaluations += 1;
+                jit_executor::evaluate(native, task, &mut self.memory, rng, limits, observer)
+            }
+            None => {
+                let program = slot.program.as_ref().expect("prepared");
+                interp::evaluate(program, task, &mut self.memory, rng, limits, observer)
+            }
+        }
+    }
+
+    /// Tells the tier how much interpreter work a structure just cost.
+    fn record(&mut self, live: &Algorithm, i: usize, examples: f64) {
+        if let Tier::Auto(tiering) = &mut self.tier {
+            let slot = &self.slots[self.slot_of[i]];
+            if let (None, Some(key)) = (&slot.native, &slot.key) {
+                tiering.record(key, live, slot.cost_ns, examples);
+            }
+        }
     }
 
     /// The fitness of `algorithm` on the search tasks; random ops of the full evaluation draw from
-    /// streams seeded by `seed`.
+    /// streams seeded by `seed`. Every executor gives the same fitness bit for bit.
     ///
     /// # Panics
     /// If an address of `algorithm` does not fit the counts (the mutator never makes one).
@@ -149,42 +286,23 @@ impl SearchEvaluator {
             }
             _ => Limits::FULL,
         };
-        let mut programs: Vec<Program> = Vec::with_capacity(1);
-        let mut program_of = Vec::with_capacity(self.tasks.len());
-        for layout in &self.layouts {
-            let k = match programs.iter().position(|p| p.layout() == *layout) {
-                Some(k) => k,
-                None => {
-                    programs.push(
-                        Program::new(&live, *layout).expect("mutations keep addresses in range"),
-                    );
-                    programs.len() - 1
-                }
-            };
-            program_of.push(k);
-        }
+        self.prepare(&live);
 
-        let key = if let Some((fec, cache)) = &mut self.fec {
+        let key = if let Some((fec, _)) = &self.fec {
+            let fec = *fec;
             let mut hasher = FingerprintHasher::default();
-            let prefix = Limits::prefix(
-                fec.num_train_examples.min(limits.max_train),
-                fec.num_valid_examples,
-            );
+            let prefix = Limits::prefix(fec.num_train_examples.min(limits.max_train), fec.num_valid_examples);
             let mut rng = Rng::new(FINGERPRINT_SEED);
-            for (i, task) in self.tasks.iter().enumerate() {
+            for i in 0..self.tasks.len() {
                 rng.reseed(FINGERPRINT_SEED);
                 hasher.add(i as u64);
-                hasher.add(task.num_train().min(limits.max_train) as u64);
-                interp::evaluate(
-                    &programs[program_of[i]],
-                    task,
-                    &mut self.memory,
-                    &mut rng,
-                    &prefix,
-                    &mut ErrorHasher(&mut hasher),
-                );
+                hasher.add(self.tasks[i].num_train().min(limits.max_train) as u64);
+                let out = self.run(i, &mut rng, &prefix, &mut ErrorHasher(&mut hasher));
+                let valid = self.tasks[i].num_valid().min(prefix.max_valid);
+                self.record(&live, i, (out.train_steps as usize + valid) as f64);
             }
             let key = hasher.finish();
+            let (_, cache) = self.fec.as_mut().expect("checked above");
             if let Some(fitness) = cache.lookup(key) {
                 return fitness;
             }
@@ -195,18 +313,14 @@ impl SearchEvaluator {
 
         self.stats.full_evaluations += 1;
         self.per_task.clear();
-        for (i, task) in self.tasks.iter().enumerate() {
+        for i in 0..self.tasks.len() {
             let mut rng = Rng::new(task_stream_seed(seed, i));
-            let outcome = interp::evaluate(
-                &programs[program_of[i]],
-                task,
-                &mut self.memory,
-                &mut rng,
-                &limits,
-                &mut NoObserver,
-            );
+            let outcome = self.run(i, &mut rng, &limits, &mut NoObserver);
             self.stats.train_steps += outcome.train_steps;
             self.per_task.push(outcome.fitness);
+            let task = &self.tasks[i];
+            let valid = task.num_valid().min(limits.max_valid) * task.num_epochs().min(limits.max_epochs);
+            self.record(&live, i, (outcome.train_steps as usize + valid) as f64);
         }
         let fitness = combine(&self.per_task, self.combination);
         if let (Some(key), Some((_, cache))) = (key, &mut self.fec) {

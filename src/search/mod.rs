@@ -7,6 +7,7 @@ pub mod fec_cache;
 pub mod generator;
 pub mod mutator;
 pub mod space;
+pub mod tiering;
 pub mod train_budget;
 
 pub use evaluation::{EvaluationStats, FecSettings, SearchEvaluator};
