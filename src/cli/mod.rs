@@ -4,6 +4,7 @@
 mod bench;
 mod eval;
 mod search;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,7 +23,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Evolve algorithms: run an experiment config (the built-in demo by default).
     Search(search::SearchArgs),
-    /// Measure: per-op costs for the train budget.
+    /// Differential fuzzing: random algorithms run by the interpreter and the JIT, compared bit
+    /// for bit.
+    Verify(verify::VerifyArgs),
+    /// Measure: per-op costs for the train budget, the interpreter/JIT break-even.
     Bench(bench::BenchArgs),
 }
 
@@ -59,6 +63,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Eval(args) => eval::run(args),
         Command::Search(args) => search::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Bench(args) => bench::run(args),
     };
     match result {
