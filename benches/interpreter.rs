@@ -23,7 +23,10 @@ fn bench_one(c: &mut Criterion, name: &str, algorithm: &Algorithm, f: usize, nn_
         num_valid: 1,
     };
     // No early stop: the bench measures the cost of an example, whatever the values.
-    let settings = TaskSettings { max_abs_error: f64::MAX, ..TaskSettings::default() };
+    let settings = TaskSettings {
+        max_abs_error: f64::MAX,
+        ..TaskSettings::default()
+    };
     let task = if nn_task {
         scalar_2layer_nn_regression(sizes, &settings, 1000, 2000)
     } else {
@@ -71,7 +74,11 @@ fn benches(c: &mut Criterion) {
         bench_one(c, "linear", &handmade::linear(0.01), f, false);
         // At F = 16 learning rate 0.01 diverges on these tasks (NaN stops training after a few
         // examples); 0.001 runs the same instructions to the end.
-        let nn = if f == 4 { handmade::neural_net() } else { handmade::neural_net_with(0.001, 0.1) };
+        let nn = if f == 4 {
+            handmade::neural_net()
+        } else {
+            handmade::neural_net_with(0.001, 0.1)
+        };
         bench_one(c, "neural_net", &nn, f, true);
     }
 }

@@ -281,12 +281,31 @@ fn eval_gives_the_same_output_on_every_executor() {
         let outputs: Vec<Vec<u8>> = ["interp", "jit", "auto"]
             .iter()
             .map(|e| {
-                let out = amlz(&["eval", "--algorithm", alg, "--tasks", tasks, "--json", "--executor", e]);
-                assert!(out.status.success(), "{e}: {}", String::from_utf8_lossy(&out.stderr));
+                let out = amlz(&[
+                    "eval",
+                    "--algorithm",
+                    alg,
+                    "--tasks",
+                    tasks,
+                    "--json",
+                    "--executor",
+                    e,
+                ]);
+                assert!(
+                    out.status.success(),
+                    "{e}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
                 out.stdout
             })
             .collect();
-        assert_eq!(outputs[0], outputs[1], "{alg} on {tasks}: jit differs from interp");
-        assert_eq!(outputs[0], outputs[2], "{alg} on {tasks}: auto differs from interp");
+        assert_eq!(
+            outputs[0], outputs[1],
+            "{alg} on {tasks}: jit differs from interp"
+        );
+        assert_eq!(
+            outputs[0], outputs[2],
+            "{alg} on {tasks}: auto differs from interp"
+        );
     }
 }

@@ -18,7 +18,11 @@ fn task(features: usize, n: usize, eval_type: EvalType, seed: u64) -> Task {
         for _ in 0..n {
             let x: Vec<f64> = (0..features).map(|_| rng.gaussian(0.0, 1.0)).collect();
             let y: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
-            ys.push(if eval_type == EvalType::Accuracy { (y > 0.0) as u8 as f64 } else { y });
+            ys.push(if eval_type == EvalType::Accuracy {
+                (y > 0.0) as u8 as f64
+            } else {
+                y
+            });
             xs.extend(x);
         }
         (xs, ys)
@@ -65,8 +69,16 @@ fn assert_same(algorithm: &Algorithm, counts: MemoryCounts, task: &Task) {
 
 #[test]
 fn hand_made_algorithms_match_the_interpreter() {
-    let lin_counts = MemoryCounts { scalars: 5, vectors: 3, matrices: 0 };
-    let nn_counts = MemoryCounts { scalars: 5, vectors: 9, matrices: 2 };
+    let lin_counts = MemoryCounts {
+        scalars: 5,
+        vectors: 3,
+        matrices: 0,
+    };
+    let nn_counts = MemoryCounts {
+        scalars: 5,
+        vectors: 9,
+        matrices: 2,
+    };
     for f in [1, 2, 3, 4, 7, 16, 32] {
         for eval_type in [EvalType::RmsError, EvalType::Accuracy] {
             let t = task(f, 100, eval_type, 42 + f as u64);
@@ -77,9 +89,75 @@ fn hand_made_algorithms_match_the_interpreter() {
 }
 
 #[test]
+fn a_program_prepared_for_another_eval_type_falls_back_and_is_counted() {
+    let t = task(4, 100, EvalType::Accuracy, 3);
+    let counts = MemoryCounts {
+        scalars: 5,
+        vectors: 3,
+        matrices: 0,
+    };
+    let layout = Layout::new(4, counts).unwrap();
+    let algorithm = handmade::linear(0.01);
+    let mut executor = JitExecutor::new(JitConfig::default());
+    let jit = executor
+        .prepare(&algorithm, layout, EvalType::RmsError)
+        .unwrap();
+    let before = jit_executor::fallback_evaluations();
+    let mut memory = Memory::default();
+    let o = jit_executor::evaluate(
+        &jit,
+        &t,
+        &mut memory,
+        &mut Rng::new(1),
+        &Limits::FULL,
+        &mut Trace::default(),
+    );
+    assert!(jit_executor::fallback_evaluations() > before);
+    let program = Program::new(&algorithm, layout).unwrap();
+    let i = interp::evaluate(
+        &program,
+        &t,
+        &mut memory,
+        &mut Rng::new(1),
+        &Limits::FULL,
+        &mut Trace::default(),
+    );
+    assert_eq!(o, i);
+}
+
+#[test]
+fn prefixes_and_untrained_limits_match() {
+    let t = task(8, 60, EvalType::RmsError, 5);
+    let counts = MemoryCounts {
+        scalars: 5,
+        vectors: 9,
+        matrices: 2,
+    };
+    let layout = Layout::new(8, counts).unwrap();
+    let algorithm = handmade::neural_net();
+    let program = Program::new(&algorithm, layout).unwrap();
+    let mut executor = JitExecutor::new(JitConfig::default());
+    let jit = executor.prepare(&algorithm, layout, t.eval_type).unwrap();
+    for limits in [
+        Limits::prefix(10, 10),
+        Limits::UNTRAINED,
+        Limits::prefix(0, 0),
+        Limits::FULL,
+    ] {
+        let mut mi = Memory::default();
+        let mut mj = Memory::default();
+        let (mut ti, mut tj) = (Trace::default(), Trace::default());
+        let oi = interp::evaluate(&program, &t, &mut mi, &mut Rng::new(4), &limits, &mut ti);
+        let oj = jit_executor::evaluate(&jit, &t, &mut mj, &mut Rng::new(4), &limits, &mut tj);
+        assert_eq!((oi, ti), (oj, tj), "{limits:?}");
+        assert_eq!(mi.values(), mj.values(), "{limits:?}");
+    }
+}
+
+#[test]
 fn random_algorithms_match_the_interpreter() {
     let config = VerifyConfig {
-        programs: if cfg!(debug_assertions) { 1500 } else { 20000 },
+        programs: if cfg!(debug_assertions) { 2000 } else { 10000 },
         seed: 7,
         features: vec![1, 2, 3, 4, 8, 16, 32],
         ir_verifier: true,

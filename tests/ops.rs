@@ -115,9 +115,9 @@ fn aliasing_reads_inputs_before_writing() {
     assert_eq!(
         f.run("m1 = matmul(m0, m1)").m(1),
         vec![
-            7.0 * -1.0 + 15.0 * 2.0,
+            -7.0 + 15.0 * 2.0,
             7.0 * 0.5 + 15.0 * -2.0,
-            10.0 * -1.0 + 22.0 * 2.0,
+            -10.0 + 22.0 * 2.0,
             10.0 * 0.5 + 22.0 * -2.0
         ]
     );
@@ -175,7 +175,7 @@ fn min_max_nan_rules() {
     assert_eq!(f.run("v3 = maximum(v1, v2)").v(3), vec![3.0, -4.0]);
     // 46/49 use the other rule: m2 = NaN everywhere, m0 = 1..4.
     f.run("m2 = bcast(v2, axis=0)"); // rows [0,0], [NaN, NaN]
-    assert_eq!(f.m(2)[2].is_nan(), true);
+    assert!(f.m(2)[2].is_nan());
     let min = f.run("m1 = minimum(m2, m0)").m(1);
     assert_eq!(min[..2], [0.0, 0.0]);
     assert_eq!(min[2..], [3.0, 4.0], "rule 46: NaN < b is false, gives b");

@@ -38,7 +38,10 @@ fn without_timings(mut s: Summary) -> Summary {
 #[test]
 fn same_seed_same_result() {
     let e = small_demo(&[]);
-    let opts = RunOptions { seed: Some(11), ..RunOptions::default() };
+    let opts = RunOptions {
+        seed: Some(11),
+        ..RunOptions::default()
+    };
     let a = without_timings(experiment::run(&e, &opts, |_| {}).unwrap());
     let b = without_timings(experiment::run(&e, &opts, |_| {}).unwrap());
     assert_eq!(a, b);
@@ -74,7 +77,10 @@ fn a_linear_initial_population_is_kept_and_scored_on_select_and_final_tasks() {
     ]);
     let s = experiment::run(
         &e,
-        &RunOptions { seed: Some(5), ..RunOptions::default() },
+        &RunOptions {
+            seed: Some(5),
+            ..RunOptions::default()
+        },
         |_| {},
     )
     .unwrap();
@@ -114,7 +120,11 @@ fn every_executor_finds_the_same_algorithms() {
     use amlz::eval::ExecutorChoice;
     let e = small_demo(&[("max_individuals = 20000", "max_individuals = 5000")]);
     let run = |executor| {
-        let opts = RunOptions { seed: Some(21), executor, ..RunOptions::default() };
+        let opts = RunOptions {
+            seed: Some(21),
+            executor,
+            ..RunOptions::default()
+        };
         without_timings(experiment::run(&e, &opts, |_| {}).unwrap())
     };
     let interp = run(ExecutorChoice::Interp);

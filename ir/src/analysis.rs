@@ -31,19 +31,33 @@ impl AddressSet {
     /// An empty set able to hold every address below `counts`.
     fn empty(counts: &crate::layout::MemoryCounts) -> AddressSet {
         let words = |n: usize| n.div_ceil(64);
-        let (s, v, m) = (words(counts.scalars), words(counts.vectors), words(counts.matrices));
-        AddressSet { words: vec![0; s + v + m], base: [0, s, s + v] }
+        let (s, v, m) = (
+            words(counts.scalars),
+            words(counts.vectors),
+            words(counts.matrices),
+        );
+        AddressSet {
+            words: vec![0; s + v + m],
+            base: [0, s, s + v],
+        }
     }
 
     #[inline]
     fn locate(&self, bank: Bank, addr: u16) -> (usize, u64) {
-        (self.base[bank_index(bank)] + addr as usize / 64, 1u64 << (addr % 64))
+        (
+            self.base[bank_index(bank)] + addr as usize / 64,
+            1u64 << (addr % 64),
+        )
     }
 
     /// Whether `bank` address `addr` is in the set.
     pub fn contains(&self, bank: Bank, addr: u16) -> bool {
         let b = bank_index(bank);
-        let end = if b == 2 { self.words.len() } else { self.base[b + 1] };
+        let end = if b == 2 {
+            self.words.len()
+        } else {
+            self.base[b + 1]
+        };
         let (w, bit) = self.locate(bank, addr);
         w < end && self.words[w] & bit != 0
     }
@@ -347,8 +361,11 @@ mod structure_tests {
         assert_eq!(live_structure(&a, 4), live_structure(&b, 4));
         assert_ne!(live_structure(&a, 4), live_structure(&a, 8));
         let mut c = a.clone();
-        c.predict
-            .push(Instruction::with_data(Op::VectorConstSet, 1, [0.3, 2.0, 0.0]));
+        c.predict.push(Instruction::with_data(
+            Op::VectorConstSet,
+            1,
+            [0.3, 2.0, 0.0],
+        ));
         let mut d = c.clone();
         d.predict[1].data = [0.4, -1.0, 0.0];
         assert_eq!(live_structure(&c, 4), live_structure(&d, 4), "both index 1");
@@ -358,7 +375,12 @@ mod structure_tests {
         let g = Instruction::with_data(Op::ScalarGaussianSet, 3, [0.25, 0.5, 0.0]);
         c.learn.push(g);
         assert_eq!(constant_data(&c), vec![2.0, 0.25, 0.5]);
-        let slots: usize = c.predict.iter().chain(&c.learn).map(|i| constant_slots(i.op)).sum();
+        let slots: usize = c
+            .predict
+            .iter()
+            .chain(&c.learn)
+            .map(|i| constant_slots(i.op))
+            .sum();
         assert_eq!(slots, constant_data(&c).len());
     }
 }

@@ -239,19 +239,19 @@ pub fn parse_instruction(text: &str) -> Result<Instruction, String> {
     for (op, pieces) in all_pieces() {
         match match_form(*op, pieces, &line)? {
             Match::Yes(instr) => {
-                if let Some((bank, addr)) = instr.output() {
-                    if (addr as usize) < bank.min_output() {
-                        return Err(format!(
-                            "{}{addr} cannot be written: it holds the {} (outputs start at {}1)",
-                            bank.letter(),
-                            if bank == Bank::Scalar {
-                                "label"
-                            } else {
-                                "features"
-                            },
-                            bank.letter()
-                        ));
-                    }
+                if let Some((bank, addr)) = instr.output()
+                    && (addr as usize) < bank.min_output()
+                {
+                    return Err(format!(
+                        "{}{addr} cannot be written: it holds the {} (outputs start at {}1)",
+                        bank.letter(),
+                        if bank == Bank::Scalar {
+                            "label"
+                        } else {
+                            "features"
+                        },
+                        bank.letter()
+                    ));
                 }
                 return Ok(instr);
             }
@@ -267,13 +267,13 @@ pub fn parse_instruction(text: &str) -> Result<Instruction, String> {
             forms.join(" or ")
         ));
     }
-    if let Some(name) = called_function(&line) {
-        if !known_function_names().contains(&name) {
-            return Err(format!(
-                "unknown op `{name}` in `{text}` (known functions: {})",
-                known_function_names().join(", ")
-            ));
-        }
+    if let Some(name) = called_function(&line)
+        && !known_function_names().contains(&name)
+    {
+        return Err(format!(
+            "unknown op `{name}` in `{text}` (known functions: {})",
+            known_function_names().join(", ")
+        ));
     }
     Err(format!(
         "cannot read `{text}`: expected an instruction in the readable format, e.g. `s3 = s1 + s2`, \

@@ -27,6 +27,8 @@ pub(crate) struct LoopArgs {
     pub predictions: *mut f64,
     /// How many examples to visit.
     pub count: u64,
+    /// 0: the train loop; 1: the validation loop.
+    pub mode: u64,
     /// The early-stop / failure bound on a prediction's absolute error.
     pub max_abs_error: f64,
     /// Out (validation, RMS_ERROR): the summed squared error.

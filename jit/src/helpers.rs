@@ -158,7 +158,13 @@ unsafe fn map<D: Dim>(d: D, o: *mut f64, a: *const f64, f: impl Fn(f64) -> f64) 
 }
 
 #[inline(always)]
-unsafe fn zip<D: Dim>(d: D, o: *mut f64, a: *const f64, b: *const f64, f: impl Fn(f64, f64) -> f64) {
+unsafe fn zip<D: Dim>(
+    d: D,
+    o: *mut f64,
+    a: *const f64,
+    b: *const f64,
+    f: impl Fn(f64, f64) -> f64,
+) {
     let nn = d.n() * d.n();
     for i in 0..nn {
         unsafe { *o.add(i) = f(*a.add(i), *b.add(i)) };
@@ -192,10 +198,20 @@ unsafe extern "C" fn mat_min<D: HelperDim>(n: u64, o: *mut f64, a: *const f64, b
 unsafe extern "C" fn mat_max<D: HelperDim>(n: u64, o: *mut f64, a: *const f64, b: *const f64) {
     unsafe { zip(D::make(n), o, a, b, k::max_m) }
 }
-unsafe extern "C" fn scalar_matrix_product<D: HelperDim>(n: u64, o: *mut f64, s: f64, b: *const f64) {
+unsafe extern "C" fn scalar_matrix_product<D: HelperDim>(
+    n: u64,
+    o: *mut f64,
+    s: f64,
+    b: *const f64,
+) {
     unsafe { map(D::make(n), o, b, |x| s * x) }
 }
-unsafe extern "C" fn outer_product<D: HelperDim>(n: u64, o: *mut f64, a: *const f64, b: *const f64) {
+unsafe extern "C" fn outer_product<D: HelperDim>(
+    n: u64,
+    o: *mut f64,
+    a: *const f64,
+    b: *const f64,
+) {
     unsafe { k::outer_product(D::make(n), o, a, b) }
 }
 unsafe extern "C" fn matrix_vector_product<D: HelperDim>(
@@ -379,13 +395,58 @@ impl Helper {
     }
 }
 
+/// The AVX version of a sized helper for variant `v`, when there is one and the CPU has AVX.
+#[cfg(target_arch = "x86_64")]
+fn avx_address(h: Helper, v: Variant) -> Option<*const u8> {
+    use crate::avx;
+    macro_rules! pick {
+        ($f:ident) => {
+            match v {
+                Variant::F4 => avx::$f::<4> as *const u8,
+                Variant::F8 => avx::$f::<8> as *const u8,
+                Variant::F16 => avx::$f::<16> as *const u8,
+                Variant::F32 => avx::$f::<32> as *const u8,
+                Variant::F2 | Variant::Dyn => return None,
+            }
+        };
+    }
+    if !std::arch::is_x86_feature_detected!("avx") {
+        return None;
+    }
+    Some(match h {
+        Helper::MatHeaviside => pick!(mat_heaviside),
+        Helper::MatReciprocal => pick!(mat_reciprocal),
+        Helper::MatAbs => pick!(mat_abs),
+        Helper::MatSum => pick!(mat_sum),
+        Helper::MatDiff => pick!(mat_diff),
+        Helper::MatProduct => pick!(mat_product),
+        Helper::MatDivision => pick!(mat_division),
+        Helper::MatMin => pick!(mat_min),
+        Helper::MatMax => pick!(mat_max),
+        Helper::ScalarMatrixProduct => pick!(scalar_matrix_product),
+        Helper::OuterProduct => pick!(outer_product),
+        Helper::MatrixVectorProduct => pick!(matrix_vector_product),
+        Helper::Matmul => pick!(matmul),
+        Helper::MatrixColumnNorm => pick!(matrix_column_norm),
+        _ => return None,
+    })
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx_address(_: Helper, _: Variant) -> Option<*const u8> {
+    None
+}
+
 /// Registers every helper variant under its symbol, so that `finalize_definitions` never has to
-/// search the process for a name (a missing symbol panics there).
+/// search the process for a name (a missing symbol panics there). Where the CPU has AVX and F is
+/// a multiple of 4, the element-wise and product kernels are their AVX versions (same results
+/// bit for bit, see [`crate::avx`]).
 pub(crate) fn register_symbols(builder: &mut JITBuilder) {
     for &h in Helper::ALL {
         if h.is_sized() {
             for v in Variant::ALL {
-                builder.symbol(h.symbol(v), h.address(v));
+                let address = avx_address(h, v).unwrap_or_else(|| h.address(v));
+                builder.symbol(h.symbol(v), address);
             }
         } else {
             builder.symbol(h.symbol(Variant::Dyn), h.address(Variant::Dyn));

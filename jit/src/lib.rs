@@ -2,12 +2,18 @@
 //! Cranelift, bit-exact with the interpreter (SEMANTICS.md).
 //!
 //! A [`Compiler`] (one per worker thread) turns a dead-code-eliminated algorithm into a
-//! [`CompiledAlgorithm`]: two native functions, one running the train loop over a task's examples
-//! (Predict, the ACCURACY sigmoid write-back, the early-stop check, Learn) and one running the
-//! validation loop (Predict, the RMS or ACCURACY bookkeeping), plus the algorithm's constants.
-//! The functions read constants from that array rather than as immediates, so one compiled body
-//! serves every algorithm of the same live structure ([`amlz_ir::analysis::LiveStructure`]); the
-//! compiler caches bodies by structure, layout and scoring.
+//! [`CompiledAlgorithm`]: one native function holding both loops of SEMANTICS.md §4 over a task's
+//! examples — the train loop (Predict, the ACCURACY sigmoid write-back, the early-stop check,
+//! Learn) and the validation loop (Predict, the RMS or ACCURACY bookkeeping) — plus the
+//! algorithm's constants. The code reads constants from that array rather than as immediates, so
+//! one compiled body serves every algorithm of the same live structure
+//! ([`amlz_ir::analysis::LiveStructure`]); the compiler caches bodies by structure, layout and
+//! scoring, and recycles its JIT modules so that code memory stays bounded.
+//!
+//! Inside an example, scalars and vectors are SSA values (vectors as `f64x2` chunks); memory is
+//! brought up to date after Predict and after Learn; values read before being written in an
+//! example stay in registers from one example to the next. Matrix ops, random fills and libm are
+//! calls to the Rust helpers of `helpers`, registered as symbols in every module.
 //!
 //! Setup is not compiled: it runs once per task and the interpreter runs it. Memory is the
 //! shared layout of [`amlz_ir::Layout`], so the two executors hand memory to each other.
@@ -15,14 +21,18 @@
 //! Every failure of code generation is a [`JitError`] (never a panic or an abort): the caller
 //! falls back to the interpreter.
 
+#![warn(missing_docs)]
+
 mod abi;
+#[cfg(target_arch = "x86_64")]
+mod avx;
 mod compiler;
 mod helpers;
 mod lower;
 
 pub use compiler::{
-    CompiledAlgorithm, CompiledCode, Compiler, CompilerStats, Examples, JitConfig, OptLevel,
-    RegAlloc, State, TrainEnd, ValidationEnd, live_generations,
+    ADAPTIVE_LIMIT, CompiledAlgorithm, CompiledCode, Compiler, CompilerStats, Examples, JitConfig,
+    OptLevel, RegAlloc, State, TrainEnd, ValidationEnd, live_generations,
 };
 
 /// How a task's validation is scored, which decides code in both loops: ACCURACY writes

@@ -1,15 +1,20 @@
-//! Lowering of Predict and Learn to Cranelift IR: the train loop and the validation loop.
+//! Lowering of Predict and Learn to Cranelift IR: one function holding the train loop and the
+//! validation loop of SEMANTICS.md §4.
 //!
-//! Within one function every scalar and vector address the code touches is a Cranelift
-//! [`Variable`] (scalars as `f64`, vectors as `f64x2` chunks plus an `f64` tail when F is odd), so
-//! that cranelift-frontend builds the SSA form and hot values stay in registers across examples.
-//! Memory is read once on entry and written once on exit, plus wherever a helper needs a vector in
-//! memory (a matrix kernel reading it) or writes one (a kernel's vector output, a random fill).
-//! Matrices always live in memory and are handled by the helpers of [`crate::helpers`].
+//! Within the straight-line code of an example, the translator keeps a compile-time cache of the
+//! SSA value of each scalar and vector address (vectors as `f64x2` chunks, plus an `f64` tail
+//! when F is odd): an address is loaded at its first read, later reads reuse the value, writes
+//! replace it. Memory is brought up to date — dirty values stored — after Predict, after Learn,
+//! and before a helper reads a vector from memory, so that the exits store nothing. Addresses
+//! the code reads before writing them in an example stay in registers from one example to the
+//! next: those the loop writes travel as parameters of the loop block, the others are loaded
+//! once before the loop. Matrices always live in memory and are handled by the helpers of
+//! [`crate::helpers`].
 //!
 //! Every op emits the interpreter's sequence of IEEE operations: reductions from the first term
-//! in index order, min/max and heaviside as compare+select with the rules of `amlz_ir::kernels`,
-//! libm and random draws through the same Rust functions. Nothing here fuses or reorders.
+//! in index order, min/max and heaviside as compare+select with the rules of `amlz_ir::kernels`
+//! (not Cranelift's `fmin`/`fmax`), libm and random draws through the same Rust functions.
+//! Nothing here fuses or reorders.
 
 use crate::abi::LoopArgs;
 use crate::helpers::{Helper, Variant};
@@ -22,20 +27,11 @@ use cranelift_codegen::ir::{
     self, BlockArg, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module};
 use std::collections::HashMap;
 use std::mem::offset_of;
-
-/// Which of the two loops a function implements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LoopKind {
-    /// Per train example: Predict, (ACCURACY) sigmoid write-back, error check, Learn.
-    Train,
-    /// Per validation example: Predict, loss accumulation, failure check.
-    Validate,
-}
 
 /// Imports helpers into the function being built: module declarations are made once per module
 /// (cached in `ids`), function references once per function.
@@ -82,30 +78,33 @@ fn vector_flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
 }
 
-/// The translator of one function.
+/// The translator of one function: the function builder, the helper imports, and the value
+/// cache described in the module documentation.
 struct Lowering<'a, 'm> {
     b: FunctionBuilder<'a>,
     helpers: HelperImports<'m>,
     layout: Layout,
     f: usize,
-    /// Variable per scalar address the code touches.
-    svar: Vec<Option<Variable>>,
-    /// Chunk variables per vector address the code touches.
-    vvar: Vec<Option<Vec<Variable>>>,
-    /// Whether the memory copy of a vector holds its current value (compile-time, within the
-    /// straight-line body of one example).
-    synced: Vec<bool>,
-    /// Addresses some instruction of the loop writes (stored back on exit).
-    written_s: Vec<bool>,
-    written_v: Vec<bool>,
+    /// Cached value per scalar address.
+    sval: Vec<Option<Value>>,
+    /// Whether the cached scalar differs from memory.
+    sdirty: Vec<bool>,
+    /// Cached chunks per vector address.
+    vval: Vec<Option<Vec<Value>>>,
+    /// Whether the cached vector differs from memory.
+    vdirty: Vec<bool>,
     mem: Value,
-    consts: Value,
-    rng: Value,
-    scratch: Value,
-    /// The current example's features (stands for `v0` wherever a helper reads it).
+    consts: Option<Value>,
+    rng: Option<Value>,
+    scratch: Option<Value>,
+    /// The current example's features: `v0`'s value (helpers read it from here).
     row: Option<Value>,
     /// The next constant slot.
     slot: usize,
+    /// Whether cached values stay in use across block boundaries (good with the backtracking
+    /// register allocator); else they are reloaded from memory after each boundary, which
+    /// spares the single-pass allocator from spilling them.
+    keep_across_blocks: bool,
 }
 
 /// Number of `f64x2`/`f64` chunks of a vector of F elements.
@@ -138,27 +137,32 @@ impl<'a, 'm> Lowering<'a, 'm> {
         self.b.ins().f64const(x)
     }
 
-    fn splat(&mut self, ty: Type, x: f64) -> Value {
-        let s = self.f64c(x);
-        if ty == F64 { s } else { self.b.ins().splat(ty, s) }
-    }
-
     fn next_const(&mut self) -> Value {
         let off = (self.slot * 8) as i32;
         self.slot += 1;
-        self.b.ins().load(F64, scalar_flags().with_readonly(), self.consts, off)
+        let consts = self.consts.expect("constants pointer loaded");
+        self.b
+            .ins()
+            .load(F64, scalar_flags().with_readonly(), consts, off)
     }
 
     // -- scalars ----------------------------------------------------------------------------
 
     fn s(&mut self, a: u16) -> Value {
-        let v = self.svar[a as usize].expect("scalar variable declared");
-        self.b.use_var(v)
+        if let Some(v) = self.sval[a as usize] {
+            return v;
+        }
+        let x = self
+            .b
+            .ins()
+            .load(F64, scalar_flags(), self.mem, (a as usize * 8) as i32);
+        self.sval[a as usize] = Some(x);
+        x
     }
 
     fn set_s(&mut self, o: u16, x: Value) {
-        let v = self.svar[o as usize].expect("scalar variable declared");
-        self.b.def_var(v, x);
+        self.sval[o as usize] = Some(x);
+        self.sdirty[o as usize] = true;
     }
 
     // -- vectors ----------------------------------------------------------------------------
@@ -167,7 +171,11 @@ impl<'a, 'm> Lowering<'a, 'm> {
         (0..num_chunks(self.f))
             .map(|c| {
                 let ty = chunk_type(self.f, c);
-                let flags = if ty == F64 { scalar_flags() } else { vector_flags() };
+                let flags = if ty == F64 {
+                    scalar_flags()
+                } else {
+                    vector_flags()
+                };
                 self.b.ins().load(ty, flags, base, off + (c * 16) as i32)
             })
             .collect()
@@ -175,22 +183,34 @@ impl<'a, 'm> Lowering<'a, 'm> {
 
     fn store_vector(&mut self, vals: &[Value], base: Value, off: i32) {
         for (c, &v) in vals.iter().enumerate() {
-            let flags = if chunk_type(self.f, c) == F64 { scalar_flags() } else { vector_flags() };
+            let flags = if chunk_type(self.f, c) == F64 {
+                scalar_flags()
+            } else {
+                vector_flags()
+            };
             self.b.ins().store(flags, v, base, off + (c * 16) as i32);
         }
     }
 
     fn v(&mut self, a: u16) -> Vec<Value> {
-        let vars = self.vvar[a as usize].clone().expect("vector variables declared");
-        vars.iter().map(|&v| self.b.use_var(v)).collect()
+        if let Some(v) = &self.vval[a as usize] {
+            return v.clone();
+        }
+        let vals = match (a, self.row) {
+            (0, Some(row)) => self.load_vector(row, 0),
+            _ => {
+                let off = self.off(Bank::Vector, a);
+                let mem = self.mem;
+                self.load_vector(mem, off)
+            }
+        };
+        self.vval[a as usize] = Some(vals.clone());
+        vals
     }
 
     fn set_v(&mut self, o: u16, vals: Vec<Value>) {
-        let vars = self.vvar[o as usize].clone().expect("vector variables declared");
-        for (var, val) in vars.into_iter().zip(vals) {
-            self.b.def_var(var, val);
-        }
-        self.synced[o as usize] = false;
+        self.vval[o as usize] = Some(vals);
+        self.vdirty[o as usize] = true;
     }
 
     /// A pointer to vector `a`'s current value in memory, for a helper that reads it.
@@ -201,28 +221,27 @@ impl<'a, 'm> Lowering<'a, 'm> {
             return row;
         }
         let off = self.off(Bank::Vector, a);
-        if !self.synced[a as usize] {
-            let vals = self.v(a);
+        if self.vdirty[a as usize]
+            && let Some(vals) = self.vval[a as usize].clone()
+        {
             let mem = self.mem;
             self.store_vector(&vals, mem, off);
-            self.synced[a as usize] = true;
+            self.vdirty[a as usize] = false;
         }
         self.b.ins().iadd_imm_s(self.mem, off as i64)
     }
 
-    /// A pointer to vector `o` in memory, for a helper that writes it; call [`Self::v_reload`]
-    /// after the helper.
+    /// A pointer to vector `o` in memory, for a helper that writes it; call
+    /// [`Self::v_written`] after the helper.
     fn v_ptr_out(&mut self, o: u16) -> Value {
         let off = self.off(Bank::Vector, o);
         self.b.ins().iadd_imm_s(self.mem, off as i64)
     }
 
-    fn v_reload(&mut self, o: u16) {
-        let off = self.off(Bank::Vector, o);
-        let mem = self.mem;
-        let vals = self.load_vector(mem, off);
-        self.set_v(o, vals);
-        self.synced[o as usize] = true;
+    /// A helper wrote vector `o` in memory: forget its cached value.
+    fn v_written(&mut self, o: u16) {
+        self.vval[o as usize] = None;
+        self.vdirty[o as usize] = false;
     }
 
     fn m_ptr(&mut self, m: u16) -> Value {
@@ -258,7 +277,12 @@ impl<'a, 'm> Lowering<'a, 'm> {
         s
     }
 
-    fn zip_v(&mut self, a: u16, b: u16, f: impl Fn(&mut Self, Value, Value) -> Value) -> Vec<Value> {
+    fn zip_v(
+        &mut self,
+        a: u16,
+        b: u16,
+        f: impl Fn(&mut Self, Value, Value) -> Value,
+    ) -> Vec<Value> {
         let va = self.v(a);
         let vb = self.v(b);
         va.into_iter().zip(vb).map(|(x, y)| f(self, x, y)).collect()
@@ -281,12 +305,27 @@ impl<'a, 'm> Lowering<'a, 'm> {
         }
     }
 
-    /// `1.0 if cc(x, 0.0) else 0.0`.
-    fn heaviside(&mut self, cc: FloatCC, x: Value) -> Value {
+    /// The scalar `x` for each chunk type: `[x as f64, x splat to f64x2]` (the splat made once
+    /// per op, only when F > 1).
+    fn widen(&mut self, x: Value) -> [Value; 2] {
+        let v2 = if self.f > 1 {
+            self.b.ins().splat(F64X2, x)
+        } else {
+            x
+        };
+        [x, v2]
+    }
+
+    /// The value of `w` (from [`Self::widen`]) for a chunk of type `ty`.
+    fn pick(ty: Type, w: [Value; 2]) -> Value {
+        if ty == F64 { w[0] } else { w[1] }
+    }
+
+    /// `1.0 if cc(x, 0.0) else 0.0`, with `zero` and `one` from [`Self::widen`].
+    fn heaviside(&mut self, cc: FloatCC, x: Value, zero: [Value; 2], one: [Value; 2]) -> Value {
         let ty = self.b.func.dfg.value_type(x);
-        let zero = self.splat(ty, 0.0);
-        let one = self.splat(ty, 1.0);
-        self.select_by(cc, x, zero, one, zero)
+        let (z, o) = (Self::pick(ty, zero), Self::pick(ty, one));
+        self.select_by(cc, x, z, o, z)
     }
 
     fn sigmoid(&mut self, x: Value) -> Result<Value, JitError> {
@@ -350,38 +389,43 @@ impl<'a, 'm> Lowering<'a, 'm> {
             }
             ScalarHeaviside => {
                 let x = self.s(a);
-                let r = self.heaviside(FloatCC::GreaterThanOrEqual, x);
+                let z = self.f64c(0.0);
+                let u = self.f64c(1.0);
+                let r = self.heaviside(FloatCC::GreaterThanOrEqual, x, [z, z], [u, u]);
                 self.set_s(o, r);
             }
             // Vector element-wise.
             VectorHeaviside => {
-                let r = self.map_v(a, |t, x| t.heaviside(FloatCC::GreaterThan, x));
+                let z = self.f64c(0.0);
+                let zero = self.widen(z);
+                let u = self.f64c(1.0);
+                let one = self.widen(u);
+                let r = self.map_v(a, |t, x| t.heaviside(FloatCC::GreaterThan, x, zero, one));
                 self.set_v(o, r);
             }
             ScalarVectorProduct => {
                 let s = self.s(a);
+                let w = self.widen(s);
                 let r = self.map_v(b, |t, x| {
                     let ty = t.b.func.dfg.value_type(x);
-                    let sv = if ty == F64 { s } else { t.b.ins().splat(ty, s) };
-                    t.b.ins().fmul(sv, x)
+                    t.b.ins().fmul(Self::pick(ty, w), x)
                 });
                 self.set_v(o, r);
             }
             ScalarBroadcast => {
                 let s = self.s(a);
+                let w = self.widen(s);
                 let r = (0..num_chunks(f))
-                    .map(|c| {
-                        let ty = chunk_type(f, c);
-                        if ty == F64 { s } else { self.b.ins().splat(ty, s) }
-                    })
+                    .map(|c| Self::pick(chunk_type(f, c), w))
                     .collect();
                 self.set_v(o, r);
             }
             VectorReciprocal => {
+                let u = self.f64c(1.0);
+                let one = self.widen(u);
                 let r = self.map_v(a, |t, x| {
                     let ty = t.b.func.dfg.value_type(x);
-                    let one = t.splat(ty, 1.0);
-                    t.b.ins().fdiv(one, x)
+                    t.b.ins().fdiv(Self::pick(ty, one), x)
                 });
                 self.set_v(o, r);
             }
@@ -479,7 +523,7 @@ impl<'a, 'm> Lowering<'a, 'm> {
                 let po = self.m_ptr(o);
                 let pa = self.m_ptr(a);
                 let pb = self.m_ptr(b);
-                let sc = self.scratch;
+                let sc = self.scratch.expect("scratch pointer loaded");
                 self.call(Helper::Matmul, &[n, po, pa, pb, sc])?;
             }
             ScalarMatrixProduct => {
@@ -512,9 +556,9 @@ impl<'a, 'm> Lowering<'a, 'm> {
                 let n = self.n_arg();
                 let pa = self.m_ptr(a);
                 let po = self.v_ptr_out(o);
-                let sc = self.scratch;
+                let sc = self.scratch.expect("scratch pointer loaded");
                 self.call(Helper::MatrixVectorProduct, &[n, po, pa, pb, sc])?;
-                self.v_reload(o);
+                self.v_written(o);
             }
             MatrixColumnNorm | MatrixRowNorm | MatrixRowMean | MatrixRowStDev => {
                 let h = match ins.op {
@@ -527,7 +571,7 @@ impl<'a, 'm> Lowering<'a, 'm> {
                 let po = self.v_ptr_out(o);
                 let pa = self.m_ptr(a);
                 self.call(h, &[n, po, pa])?;
-                self.v_reload(o);
+                self.v_written(o);
             }
             MatrixNorm | MatrixMean | MatrixStDev => {
                 let h = match ins.op {
@@ -549,7 +593,9 @@ impl<'a, 'm> Lowering<'a, 'm> {
                 let c = self.next_const();
                 let e = ins.element as usize;
                 if e >= f {
-                    return Err(JitError::Unsupported(format!("element {e} of a vector of {f}")));
+                    return Err(JitError::Unsupported(format!(
+                        "element {e} of a vector of {f}"
+                    )));
                 }
                 let mut vals = self.v(o);
                 let chunk = e / 2;
@@ -564,7 +610,9 @@ impl<'a, 'm> Lowering<'a, 'm> {
                 let c = self.next_const();
                 let e = ins.element as usize;
                 if e >= f * f {
-                    return Err(JitError::Unsupported(format!("element {e} of a matrix of {f}x{f}")));
+                    return Err(JitError::Unsupported(format!(
+                        "element {e} of a matrix of {f}x{f}"
+                    )));
                 }
                 let off = self.off(Bank::Matrix, o) + (e * 8) as i32;
                 let mem = self.mem;
@@ -573,26 +621,38 @@ impl<'a, 'm> Lowering<'a, 'm> {
             ScalarUniformSet | ScalarGaussianSet => {
                 let lo = self.next_const();
                 let hi = self.next_const();
-                let h = if ins.op == ScalarUniformSet { Helper::DrawUniform } else { Helper::DrawGaussian };
-                let rng = self.rng;
+                let h = if ins.op == ScalarUniformSet {
+                    Helper::DrawUniform
+                } else {
+                    Helper::DrawGaussian
+                };
+                let rng = self.rng.expect("random stream pointer loaded");
                 let r = self.call1(h, &[rng, lo, hi])?;
                 self.set_s(o, r);
             }
             VectorUniformSet | VectorGaussianSet => {
                 let lo = self.next_const();
                 let hi = self.next_const();
-                let h = if ins.op == VectorUniformSet { Helper::FillUniform } else { Helper::FillGaussian };
-                let rng = self.rng;
+                let h = if ins.op == VectorUniformSet {
+                    Helper::FillUniform
+                } else {
+                    Helper::FillGaussian
+                };
+                let rng = self.rng.expect("random stream pointer loaded");
                 let po = self.v_ptr_out(o);
                 let count = self.b.ins().iconst(I64, f as i64);
                 self.call(h, &[rng, po, count, lo, hi])?;
-                self.v_reload(o);
+                self.v_written(o);
             }
             MatrixUniformSet | MatrixGaussianSet => {
                 let lo = self.next_const();
                 let hi = self.next_const();
-                let h = if ins.op == MatrixUniformSet { Helper::FillUniform } else { Helper::FillGaussian };
-                let rng = self.rng;
+                let h = if ins.op == MatrixUniformSet {
+                    Helper::FillUniform
+                } else {
+                    Helper::FillGaussian
+                };
+                let rng = self.rng.expect("random stream pointer loaded");
                 let po = self.m_ptr(o);
                 let count = self.b.ins().iconst(I64, (f * f) as i64);
                 self.call(h, &[rng, po, count, lo, hi])?;
@@ -601,27 +661,45 @@ impl<'a, 'm> Lowering<'a, 'm> {
         Ok(())
     }
 
-    /// Writes every variable the loop may have changed back to memory.
-    fn store_back(&mut self) {
+    /// Entering a new block with memory in sync: forget the cached values unless they may stay
+    /// in registers across blocks. `s0`, which only the loop writes, keeps its value.
+    fn boundary(&mut self) {
+        debug_assert!(!self.sdirty.contains(&true) && !self.vdirty.contains(&true));
+        if !self.keep_across_blocks {
+            let s0 = self.sval[0];
+            self.sval.iter_mut().for_each(|v| *v = None);
+            self.vval.iter_mut().for_each(|v| *v = None);
+            self.sval[0] = s0;
+        }
+    }
+
+    /// Stores every dirty cached value, so that memory is what the interpreter would hold at
+    /// this point (apart from `s0` and `v0`, which the caller of the loop restores).
+    fn sync(&mut self) {
         let mem = self.mem;
-        for a in 0..self.svar.len() {
-            if self.written_s[a] {
-                let x = self.s(a as u16);
+        for a in 0..self.sval.len() {
+            if self.sdirty[a]
+                && let Some(x) = self.sval[a]
+            {
                 self.b.ins().store(scalar_flags(), x, mem, (a * 8) as i32);
+                self.sdirty[a] = false;
             }
         }
-        for a in 0..self.vvar.len() {
-            if self.written_v[a] {
-                let vals = self.v(a as u16);
+        for a in 0..self.vval.len() {
+            if self.vdirty[a]
+                && let Some(vals) = self.vval[a].clone()
+            {
                 let off = self.off(Bank::Vector, a as u16);
                 self.store_vector(&vals, mem, off);
+                self.vdirty[a] = false;
             }
         }
     }
 }
 
 fn load_arg(b: &mut FunctionBuilder, ty: Type, args: Value, offset: usize) -> Value {
-    b.ins().load(ty, scalar_flags().with_readonly(), args, offset as i32)
+    b.ins()
+        .load(ty, scalar_flags().with_readonly(), args, offset as i32)
 }
 
 /// Checks that every address of the code exists in the layout and that the layout's F matches.
@@ -636,7 +714,11 @@ pub(crate) fn check(structure: &LiveStructure, layout: &Layout) -> Result<(), Ji
     let counts = layout.counts();
     for ins in structure.predict.iter().chain(&structure.learn) {
         let info = ins.op.info();
-        for (bank, addr) in [(info.in1, ins.in1), (info.in2, ins.in2), (info.out, ins.out)] {
+        for (bank, addr) in [
+            (info.in1, ins.in1),
+            (info.in2, ins.in2),
+            (info.out, ins.out),
+        ] {
             if let Some(bank) = bank
                 && addr as usize >= counts.count(bank)
             {
@@ -650,13 +732,103 @@ pub(crate) fn check(structure: &LiveStructure, layout: &Layout) -> Result<(), Ji
             }
         }
         if let Some((Bank::Scalar | Bank::Vector, 0)) = info.out.map(|b| (b, ins.out)) {
-            return Err(JitError::Unsupported(format!("{} writes a fixed input", ins.op)));
+            return Err(JitError::Unsupported(format!(
+                "{} writes a fixed input",
+                ins.op
+            )));
         }
     }
     Ok(())
 }
 
-/// Builds one loop function into `func` (whose signature must be `(args: ptr) -> i64`).
+/// A scalar or vector address.
+type Address = (Bank, u16);
+
+/// Whether `op` reads its operand `which` (1 or 2) through the value cache (an SSA value) rather
+/// than from memory through a helper.
+fn reads_as_value(op: Op, which: u8) -> bool {
+    use Op::*;
+    !matches!(
+        (op, which),
+        (VectorOuterProduct, _)
+            | (VectorColumnBroadcast | VectorRowBroadcast, 1)
+            | (MatrixVectorProduct, 2)
+    )
+}
+
+/// The scalar and vector addresses worth keeping in registers across examples (besides `s0`
+/// and `v0`, which the loop sets): those the code reads as values before writing them in an
+/// example. Returns the ones the loop writes (carried from example to example as loop-block
+/// parameters) and the ones it never writes (loaded once before the loop).
+fn register_resident(
+    code: &[&StructuralInstruction],
+    counts: amlz_ir::MemoryCounts,
+) -> (Vec<Address>, Vec<Address>) {
+    let idx = |b: Bank| if b == Bank::Scalar { 0 } else { 1 };
+    let mut written = [vec![false; counts.scalars], vec![false; counts.vectors]];
+    let mut live_in = [vec![false; counts.scalars], vec![false; counts.vectors]];
+    for ins in code {
+        let info = ins.op.info();
+        let mut reads = Vec::new();
+        if let Some(b) = info.in1
+            && reads_as_value(ins.op, 1)
+        {
+            reads.push((b, ins.in1));
+        }
+        if let Some(b) = info.in2
+            && reads_as_value(ins.op, 2)
+        {
+            reads.push((b, ins.in2));
+        }
+        if info.data == amlz_ir::DataKind::VectorConstant {
+            reads.push((Bank::Vector, ins.out));
+        }
+        for (b, a) in reads {
+            if b != Bank::Matrix && a != 0 && !written[idx(b)][a as usize] {
+                live_in[idx(b)][a as usize] = true;
+            }
+        }
+        if let Some(b) = info.out
+            && b != Bank::Matrix
+        {
+            written[idx(b)][ins.out as usize] = true;
+        }
+    }
+    let mut carried = Vec::new();
+    let mut invariant = Vec::new();
+    for (k, bank) in [(0, Bank::Scalar), (1, Bank::Vector)] {
+        for a in 0..live_in[k].len() {
+            if live_in[k][a] {
+                if written[k][a] {
+                    carried.push((bank, a as u16));
+                } else {
+                    invariant.push((bank, a as u16));
+                }
+            }
+        }
+    }
+    (carried, invariant)
+}
+
+/// Builds the loop function into `func` (whose signature must be `(args: ptr) -> i64`).
+///
+/// One function serves both loops (`LoopArgs::mode`: 0 train, 1 validation), so that Predict and
+/// the per-function costs of Cranelift are paid once. A do-while over the examples (the caller
+/// never asks for zero); the index, in validation the loss and wrong count, and the
+/// register-resident addresses (see [`register_resident`]) are the loop block's parameters.
+/// Memory is brought up to date after Predict and after Learn, so that the exits store nothing;
+/// `s0` and `v0`, which only the loop writes, are left to the caller.
+///
+/// ```text
+/// body(k): i = order[k]; v0 = features[i]; s0 = 0; Predict; store changes; label = labels[i]
+///          [RMS_ERROR: predictions[k] = s1; if |label - s1| is NaN or too big: return k]
+///          if mode == validation goto valid
+/// train:   [ACCURACY: s1 = sigmoid(s1), stored; predictions[k] = s1; error check as above]
+///          s0 = label; Learn; store changes; k += 1; if k < count goto body(k); return count
+/// valid:   [ACCURACY: predictions[k] = s1; p = sigmoid(s1); if p > 1 or p < 0: return k;
+///          wrong += (label > 0.5) != (p > 0.5)]  [RMS_ERROR: loss += e * e]
+///          k += 1; if k < count goto body(k); store loss and wrong count; return count
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build(
     func: &mut Function,
@@ -665,248 +837,252 @@ pub(crate) fn build(
     frontend: TargetFrontendConfig,
     layout: Layout,
     structure: &LiveStructure,
-    kind: LoopKind,
     scoring: Scoring,
+    keep_across_blocks: bool,
 ) -> Result<(), JitError> {
     let f = layout.features();
     let ptr = helpers.ptr;
     let counts = layout.counts();
-    let code: Vec<&StructuralInstruction> = match kind {
-        LoopKind::Train => structure.predict.iter().chain(&structure.learn).collect(),
-        LoopKind::Validate => structure.predict.iter().collect(),
-    };
+    let code: Vec<&StructuralInstruction> =
+        structure.predict.iter().chain(&structure.learn).collect();
+    let needs = |pred: fn(Op) -> bool| code.iter().any(|i| pred(i.op));
+    let needs_consts = needs(|op| amlz_ir::analysis::constant_slots(op) > 0);
+    let needs_rng = needs(|op| op.is_random());
+    let needs_scratch = needs(|op| matches!(op, Op::MatrixVectorProduct | Op::MatrixMatrixProduct));
 
-    // Which addresses the code touches and writes.
-    let mut used_s = vec![false; counts.scalars];
-    let mut used_v = vec![false; counts.vectors];
-    let mut written_s = vec![false; counts.scalars];
-    let mut written_v = vec![false; counts.vectors];
-    used_s[0] = true;
-    used_s[1] = true;
-    used_v[0] = true;
-    written_s[0] = true;
-    written_s[1] = true;
-    written_v[0] = true;
-    for ins in &code {
-        let info = ins.op.info();
-        for (bank, addr, out) in [
-            (info.in1, ins.in1, false),
-            (info.in2, ins.in2, false),
-            (info.out, ins.out, true),
-        ] {
-            match bank {
-                Some(Bank::Scalar) => {
-                    used_s[addr as usize] = true;
-                    written_s[addr as usize] |= out;
-                }
-                Some(Bank::Vector) => {
-                    used_v[addr as usize] = true;
-                    written_v[addr as usize] |= out;
-                }
-                _ => {}
-            }
-        }
-    }
+    let (carried, invariant) = if keep_across_blocks {
+        register_resident(&code, counts)
+    } else {
+        Default::default()
+    };
 
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
+    let body = b.create_block();
+    let k = b.append_block_param(body, I64);
+    let loss_in = b.append_block_param(body, F64);
+    let wrong_in = b.append_block_param(body, I64);
+    let exit = b.create_block();
+    let exit_k = b.append_block_param(exit, I64);
+
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
     let args = b.block_params(entry)[0];
     let mem = load_arg(&mut b, ptr, args, offset_of!(LoopArgs, memory));
-    let consts = load_arg(&mut b, ptr, args, offset_of!(LoopArgs, constants));
-    let rng = load_arg(&mut b, ptr, args, offset_of!(LoopArgs, rng));
-    let scratch = load_arg(&mut b, ptr, args, offset_of!(LoopArgs, scratch));
-    let features = load_arg(&mut b, ptr, args, offset_of!(LoopArgs, features));
-    let labels = load_arg(&mut b, ptr, args, offset_of!(LoopArgs, labels));
-    let order = load_arg(&mut b, ptr, args, offset_of!(LoopArgs, order));
-    let preds = load_arg(&mut b, ptr, args, offset_of!(LoopArgs, predictions));
-    let count = load_arg(&mut b, I64, args, offset_of!(LoopArgs, count));
-    let max_err = load_arg(&mut b, F64, args, offset_of!(LoopArgs, max_abs_error));
+    let consts = needs_consts.then(|| load_arg(&mut b, ptr, args, offset_of!(LoopArgs, constants)));
+    let rng = needs_rng.then(|| load_arg(&mut b, ptr, args, offset_of!(LoopArgs, rng)));
+    let scratch = needs_scratch.then(|| load_arg(&mut b, ptr, args, offset_of!(LoopArgs, scratch)));
+    let zero_i = b.ins().iconst(I64, 0);
+    let zero_f = b.ins().f64const(0.0);
 
     let mut t = Lowering {
         b,
         helpers,
         layout,
         f,
-        svar: vec![None; counts.scalars],
-        vvar: vec![None; counts.vectors],
-        synced: vec![true; counts.vectors],
-        written_s,
-        written_v,
+        sval: vec![None; counts.scalars],
+        sdirty: vec![false; counts.scalars],
+        vval: vec![None; counts.vectors],
+        vdirty: vec![false; counts.vectors],
         mem,
         consts,
         rng,
         scratch,
         row: None,
         slot: 0,
+        keep_across_blocks,
     };
-
-    // Declare the variables and load their values.
-    for (a, &u) in used_s.iter().enumerate() {
-        if u {
-            let var = t.b.declare_var(F64);
-            let x = t.b.ins().load(F64, scalar_flags(), mem, (a * 8) as i32);
-            t.b.def_var(var, x);
-            t.svar[a] = Some(var);
-        }
-    }
-    for (a, &u) in used_v.iter().enumerate() {
-        if u {
-            let vars: Vec<Variable> = (0..num_chunks(f)).map(|c| t.b.declare_var(chunk_type(f, c))).collect();
-            let off = t.off(Bank::Vector, a as u16);
-            let vals = t.load_vector(mem, off);
-            for (&var, val) in vars.iter().zip(vals) {
-                t.b.def_var(var, val);
+    // Values that live in registers over the whole loop: loaded once here; the carried ones
+    // (written in the loop) travel as parameters of the loop block.
+    let mut start = vec![
+        BlockArg::Value(zero_i),
+        BlockArg::Value(zero_f),
+        BlockArg::Value(zero_i),
+    ];
+    for &(bank, a) in carried.iter().chain(&invariant) {
+        match bank {
+            Bank::Scalar => {
+                t.s(a);
             }
-            t.vvar[a] = Some(vars);
+            _ => {
+                t.v(a);
+            }
         }
     }
-    let kvar = t.b.declare_var(I64);
-    let zero_i = t.b.ins().iconst(I64, 0);
-    t.b.def_var(kvar, zero_i);
-    let (lossvar, wrongvar) = if kind == LoopKind::Validate {
-        let lv = t.b.declare_var(F64);
-        let wv = t.b.declare_var(I64);
-        let z = t.f64c(0.0);
-        t.b.def_var(lv, z);
-        t.b.def_var(wv, zero_i);
-        (Some(lv), Some(wv))
-    } else {
-        (None, None)
+    for &(bank, a) in &carried {
+        let vals = match bank {
+            Bank::Scalar => vec![t.s(a)],
+            _ => t.v(a),
+        };
+        let mut params = Vec::with_capacity(vals.len());
+        for v in vals {
+            start.push(BlockArg::Value(v));
+            let ty = t.b.func.dfg.value_type(v);
+            params.push(t.b.append_block_param(body, ty));
+        }
+        match bank {
+            Bank::Scalar => t.sval[a as usize] = Some(params[0]),
+            _ => t.vval[a as usize] = Some(params),
+        }
+    }
+    t.b.ins().jump(body, &start);
+    // The carried values for a jump back to the loop block.
+    let carry = |t: &mut Lowering<'_, '_>, out: &mut Vec<BlockArg>| {
+        for &(bank, a) in &carried {
+            match bank {
+                Bank::Scalar => out.push(BlockArg::Value(t.s(a))),
+                _ => out.extend(t.v(a).into_iter().map(BlockArg::Value)),
+            }
+        }
     };
-    let has_order = t.b.ins().icmp_imm_s(IntCC::NotEqual, order, 0);
 
-    // Loop header: k < count?
-    let header = t.b.create_block();
-    let body = t.b.create_block();
-    let exit_done = t.b.create_block();
-    t.b.ins().jump(header, &[]);
-    t.b.switch_to_block(header);
-    let k = t.b.use_var(kvar);
-    let done = t.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, k, count);
-    t.b.ins().brif(done, exit_done, &[], body, &[]);
-    t.b.seal_block(body);
-    t.b.seal_block(exit_done);
-
-    // Body: the example's index, features and label.
+    // The example: index, features, Predict, label.
     t.b.switch_to_block(body);
-    let ordered = t.b.create_block();
-    let join = t.b.create_block();
-    let i = t.b.append_block_param(join, I64);
-    t.b.ins().brif(has_order, ordered, &[], join, &[BlockArg::Value(k)]);
-    t.b.seal_block(ordered);
-    t.b.switch_to_block(ordered);
+    let features = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, features));
+    let order = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, order));
     let k4 = t.b.ins().ishl_imm_s(k, 2);
     let pk = t.b.ins().iadd(order, k4);
-    let idx = t.b.ins().uload32(scalar_flags().with_readonly(), pk, 0);
-    t.b.ins().jump(join, &[BlockArg::Value(idx)]);
-    t.b.seal_block(join);
-    t.b.switch_to_block(join);
+    let i = t.b.ins().uload32(scalar_flags().with_readonly(), pk, 0);
     let row_off = t.b.ins().imul_imm_s(i, (f * 8) as i64);
     let row = t.b.ins().iadd(features, row_off);
-    let i8b = t.b.ins().ishl_imm_s(i, 3);
-    let plabel = t.b.ins().iadd(labels, i8b);
-    let label = t.b.ins().load(F64, scalar_flags().with_readonly(), plabel, 0);
     t.row = Some(row);
-    let x = t.load_vector(row, 0);
-    t.set_v(0, x);
-    for a in 0..counts.vectors {
-        t.synced[a] = !t.written_v[a];
-    }
     let zero = t.f64c(0.0);
-    t.set_s(0, zero);
-
+    t.sval[0] = Some(zero);
     for ins in &structure.predict {
         t.lower(ins)?;
     }
-    if kind == LoopKind::Train && scoring == Scoring::Accuracy {
+    t.sync();
+    let labels = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, labels));
+    let i8b = t.b.ins().ishl_imm_s(i, 3);
+    let plabel = t.b.ins().iadd(labels, i8b);
+    let label =
+        t.b.ins()
+            .load(F64, scalar_flags().with_readonly(), plabel, 0);
+    let preds = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, predictions));
+    let k8 = t.b.ins().ishl_imm_s(k, 3);
+    let ppred = t.b.ins().iadd(preds, k8);
+    let count = load_arg(&mut t.b, I64, args, offset_of!(LoopArgs, count));
+    let k1 = t.b.ins().iadd_imm_s(k, 1);
+    let more = t.b.ins().icmp(IntCC::UnsignedLessThan, k1, count);
+    // `if bad: return k`, continuing in a fresh block.
+    let check = |t: &mut Lowering<'_, '_>, bad: Value| {
+        let cont = t.b.create_block();
+        t.b.ins().brif(bad, exit, &[BlockArg::Value(k)], cont, &[]);
+        t.b.seal_block(cont);
+        t.b.switch_to_block(cont);
+        t.boundary();
+    };
+    // `|label - s1|` is NaN or above max_abs_error; also returns `label - s1`.
+    let error_check = |t: &mut Lowering<'_, '_>, pred: Value| -> (Value, Value) {
+        let max_err = load_arg(&mut t.b, F64, args, offset_of!(LoopArgs, max_abs_error));
+        let e = t.b.ins().fsub(label, pred);
+        let err = t.b.ins().fabs(e);
+        let nan = t.b.ins().fcmp(FloatCC::Unordered, err, err);
+        let big = t.b.ins().fcmp(FloatCC::GreaterThan, err, max_err);
+        (t.b.ins().bor(nan, big), e)
+    };
+    // RMS_ERROR: train and validation make the same prediction record and error check, so
+    // they are done once, before the loops part.
+    let mut rms_e = None;
+    if scoring == Scoring::Rms {
+        let pred = t.s(1);
+        t.b.ins().store(scalar_flags(), pred, ppred, 0);
+        let (bad, e) = error_check(&mut t, pred);
+        check(&mut t, bad);
+        rms_e = Some(e);
+    }
+    let mode = load_arg(&mut t.b, I64, args, offset_of!(LoopArgs, mode));
+    let train = t.b.create_block();
+    let valid = t.b.create_block();
+    t.b.ins().brif(mode, valid, &[], train, &[]);
+    t.b.seal_block(train);
+    t.b.seal_block(valid);
+    let after_predict = (t.sval.clone(), t.vval.clone());
+
+    // Train: (ACCURACY) the write-back and the error check, then Learn.
+    t.b.switch_to_block(train);
+    t.boundary();
+    if scoring == Scoring::Accuracy {
         let s1 = t.s(1);
         let sg = t.sigmoid(s1)?;
         t.set_s(1, sg);
+        t.sync();
+        t.b.ins().store(scalar_flags(), sg, ppred, 0);
+        let (bad, _) = error_check(&mut t, sg);
+        check(&mut t, bad);
     }
-    let pred = t.s(1);
-    let k8 = t.b.ins().ishl_imm_s(k, 3);
-    let ppred = t.b.ins().iadd(preds, k8);
-    t.b.ins().store(scalar_flags(), pred, ppred, 0);
+    t.sval[0] = Some(label);
+    for ins in &structure.learn {
+        t.lower(ins)?;
+    }
+    t.sync();
+    let mut again = vec![
+        BlockArg::Value(k1),
+        BlockArg::Value(loss_in),
+        BlockArg::Value(wrong_in),
+    ];
+    carry(&mut t, &mut again);
+    t.b.ins()
+        .brif(more, body, &again, exit, &[BlockArg::Value(count)]);
 
-    let stop = t.b.create_block();
-    let cont = t.b.create_block();
-    let bad;
-    let mut rms_e = None;
-    let mut acc_p = None;
-    match (kind, scoring) {
-        (LoopKind::Validate, Scoring::Accuracy) => {
+    // Validation: the loss bookkeeping.
+    (t.sval, t.vval) = after_predict;
+    t.b.switch_to_block(valid);
+    t.boundary();
+    let (loss, wrong) = match rms_e {
+        None => {
+            // p = sigmoid(s1), not written back; fails outside [0, 1]; NaN counts as class 0.
+            let pred = t.s(1);
+            t.b.ins().store(scalar_flags(), pred, ppred, 0);
             let p = t.sigmoid(pred)?;
             let one = t.f64c(1.0);
             let gt = t.b.ins().fcmp(FloatCC::GreaterThan, p, one);
             let lt = t.b.ins().fcmp(FloatCC::LessThan, p, zero);
-            bad = t.b.ins().bor(gt, lt);
-            acc_p = Some(p);
+            let bad = t.b.ins().bor(gt, lt);
+            check(&mut t, bad);
+            let half = t.f64c(0.5);
+            let yl = t.b.ins().fcmp(FloatCC::GreaterThan, label, half);
+            let yp = t.b.ins().fcmp(FloatCC::GreaterThan, p, half);
+            let ne = t.b.ins().bxor(yl, yp);
+            debug_assert_eq!(t.b.func.dfg.value_type(ne), I8);
+            let ne = t.b.ins().uextend(I64, ne);
+            (loss_in, t.b.ins().iadd(wrong_in, ne))
         }
-        _ => {
-            // err = |label - s1|; stop if NaN or > max_abs_error.
-            let e = t.b.ins().fsub(label, pred);
-            let err = t.b.ins().fabs(e);
-            let nan = t.b.ins().fcmp(FloatCC::Unordered, err, err);
-            let big = t.b.ins().fcmp(FloatCC::GreaterThan, err, max_err);
-            bad = t.b.ins().bor(nan, big);
-            rms_e = Some(e);
+        Some(e) => {
+            // e = y - s1 (checked above); loss += e * e.
+            let sq = t.b.ins().fmul(e, e);
+            (t.b.ins().fadd(loss_in, sq), wrong_in)
         }
-    }
-    t.b.ins().brif(bad, stop, &[], cont, &[]);
-    t.b.seal_block(stop);
-    t.b.seal_block(cont);
-    t.b.switch_to_block(stop);
-    t.store_back();
-    t.b.ins().return_(&[k]);
+    };
+    let done_valid = t.b.create_block();
+    let mut again = vec![
+        BlockArg::Value(k1),
+        BlockArg::Value(loss),
+        BlockArg::Value(wrong),
+    ];
+    carry(&mut t, &mut again);
+    t.b.ins().brif(more, body, &again, done_valid, &[]);
+    t.b.seal_block(body);
+    t.b.seal_block(done_valid);
+    t.b.switch_to_block(done_valid);
+    t.b.ins().store(
+        scalar_flags(),
+        loss,
+        args,
+        offset_of!(LoopArgs, loss) as i32,
+    );
+    t.b.ins().store(
+        scalar_flags(),
+        wrong,
+        args,
+        offset_of!(LoopArgs, wrong) as i32,
+    );
+    t.b.ins().return_(&[count]);
 
-    t.b.switch_to_block(cont);
-    match kind {
-        LoopKind::Train => {
-            t.set_s(0, label);
-            for ins in &structure.learn {
-                t.lower(ins)?;
-            }
-        }
-        LoopKind::Validate => {
-            if let Some(e) = rms_e {
-                let lv = lossvar.expect("validation loss variable");
-                let loss = t.b.use_var(lv);
-                let sq = t.b.ins().fmul(e, e);
-                let nl = t.b.ins().fadd(loss, sq);
-                t.b.def_var(lv, nl);
-            }
-            if let Some(p) = acc_p {
-                let wv = wrongvar.expect("validation wrong-count variable");
-                let half = t.f64c(0.5);
-                let yl = t.b.ins().fcmp(FloatCC::GreaterThan, label, half);
-                let yp = t.b.ins().fcmp(FloatCC::GreaterThan, p, half);
-                let ne = t.b.ins().bxor(yl, yp);
-                debug_assert_eq!(t.b.func.dfg.value_type(ne), I8);
-                let ne = t.b.ins().uextend(I64, ne);
-                let w = t.b.use_var(wv);
-                let nw = t.b.ins().iadd(w, ne);
-                t.b.def_var(wv, nw);
-            }
-        }
-    }
-    let k1 = t.b.ins().iadd_imm_s(k, 1);
-    t.b.def_var(kvar, k1);
-    t.b.ins().jump(header, &[]);
-    t.b.seal_block(header);
-
-    t.b.switch_to_block(exit_done);
-    t.store_back();
-    if let (Some(lv), Some(wv)) = (lossvar, wrongvar) {
-        let loss = t.b.use_var(lv);
-        let wrong = t.b.use_var(wv);
-        t.b.ins().store(scalar_flags(), loss, args, offset_of!(LoopArgs, loss) as i32);
-        t.b.ins().store(scalar_flags(), wrong, args, offset_of!(LoopArgs, wrong) as i32);
-    }
-    let kd = t.b.use_var(kvar);
-    t.b.ins().return_(&[kd]);
+    t.b.seal_block(exit);
+    t.b.switch_to_block(exit);
+    t.b.ins().return_(&[exit_k]);
     t.b.finalize(frontend);
     Ok(())
 }

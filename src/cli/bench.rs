@@ -31,10 +31,22 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     match args.what {
         BenchWhat::BreakEven => {
             let b = amlz::eval::BreakEven::measure();
-            println!("compile latency (median, linear and NN at F=4): {:.0} µs", b.compile_ns / 1e3);
-            println!("JIT speed-up per example (geometric mean):       {:.2}x", b.jit_speedup);
-            println!("interpreter ns per cost-model ns:                {:.2}", b.interp_scale);
-            println!("native call overhead:                            {:.0} ns", b.call_overhead_ns);
+            println!(
+                "compile latency (median, linear and NN at F=4): {:.0} µs",
+                b.compile_ns / 1e3
+            );
+            println!(
+                "JIT speed-up per example (geometric mean):       {:.2}x",
+                b.jit_speedup
+            );
+            println!(
+                "interpreter ns per cost-model ns:                {:.2}",
+                b.interp_scale
+            );
+            println!(
+                "native call overhead:                            {:.0} ns",
+                b.call_overhead_ns
+            );
             Ok(ExitCode::SUCCESS)
         }
         BenchWhat::Costs { millis } => {

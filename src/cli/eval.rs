@@ -65,7 +65,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, CliError> {
     let mut evaluator = Evaluator::new(file.tasks, combination);
     let evaluation = evaluator
         .evaluate_on(&algorithm, counts, args.seed, args.executor)
-    .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
 
     if args.json {
         let json =

@@ -42,12 +42,12 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
         Some(path) => experiment::config::load(path).map_err(CliError::input)?,
         None => experiment::config::demo(),
     };
-    if let Some(s) = args.max_seconds {
-        if !(s > 0.0) {
-            return Err(CliError::input(format!(
-                "--max-seconds: {s} is not allowed (allowed: a positive number)"
-            )));
-        }
+    if let Some(s) = args.max_seconds
+        && (s.is_nan() || s <= 0.0)
+    {
+        return Err(CliError::input(format!(
+            "--max-seconds: {s} is not allowed (allowed: a positive number)"
+        )));
     }
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).map_err(|e| {

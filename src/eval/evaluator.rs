@@ -88,11 +88,15 @@ impl Evaluator {
         if !use_jit(executor, algorithm, &self.tasks) {
             return self.evaluate(algorithm, counts, seed);
         }
-        let jit = self.jit.get_or_insert_with(|| JitExecutor::new(amlz_jit::JitConfig::default()));
+        let jit = self
+            .jit
+            .get_or_insert_with(|| JitExecutor::new(amlz_jit::JitConfig::default()));
         let mut prepared: Vec<jit_executor::JitProgram> = Vec::new();
         for task in &self.tasks {
             let layout = Layout::new(task.features, counts)?;
-            let fits = |p: &jit_executor::JitProgram| p.layout() == layout && p.eval_type() == task.eval_type;
+            let fits = |p: &jit_executor::JitProgram| {
+                p.layout() == layout && p.eval_type() == task.eval_type
+            };
             if !prepared.iter().any(fits) {
                 prepared.push(jit.prepare(algorithm, layout, task.eval_type)?);
             }
@@ -106,13 +110,24 @@ impl Evaluator {
                 .find(|p| p.layout().features() == task.features && p.eval_type() == task.eval_type)
                 .expect("prepared above");
             let mut rng = Rng::new(task_stream_seed(seed, i));
-            let outcome = jit_executor::evaluate(p, task, &mut self.memory, &mut rng, &Limits::FULL, &mut NoObserver);
+            let outcome = jit_executor::evaluate(
+                p,
+                task,
+                &mut self.memory,
+                &mut rng,
+                &Limits::FULL,
+                &mut NoObserver,
+            );
             per_task.push(outcome.fitness);
             train_steps += outcome.train_steps;
         }
         self.tasks = tasks;
         let fitness = combine(&per_task, self.combination);
-        Ok(Evaluation { per_task, fitness, train_steps })
+        Ok(Evaluation {
+            per_task,
+            fitness,
+            train_steps,
+        })
     }
 
     /// JIT counters of this evaluator (`None` if it never compiled).

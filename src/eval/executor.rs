@@ -11,8 +11,10 @@ use crate::eval::{Limits, NoObserver};
 use crate::interp::{self, Memory, Program};
 use crate::jit_executor::{self, JitExecutor};
 use crate::search::cost::example_cost_ns;
-use crate::task::generate::{Sizes, TaskSettings, scalar_2layer_nn_regression, scalar_linear_regression};
 use crate::task::Task;
+use crate::task::generate::{
+    Sizes, TaskSettings, scalar_2layer_nn_regression, scalar_linear_regression,
+};
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{Algorithm, Layout, Rng, handmade};
 use amlz_jit::JitConfig;
@@ -63,11 +65,24 @@ impl BreakEven {
     /// Measures the break-even on this machine (about 20 ms).
     pub fn measure() -> BreakEven {
         let mut jit = JitExecutor::new(JitConfig::default());
-        let settings = TaskSettings { max_abs_error: f64::MAX, ..TaskSettings::default() };
-        let sizes = Sizes { features: 4, num_train: 2000, num_valid: 1 };
+        let settings = TaskSettings {
+            max_abs_error: f64::MAX,
+            ..TaskSettings::default()
+        };
+        let sizes = Sizes {
+            features: 4,
+            num_train: 2000,
+            num_valid: 1,
+        };
         let cases = [
-            (handmade::linear(0.01), scalar_linear_regression(sizes, &settings, 1, 2)),
-            (handmade::neural_net(), scalar_2layer_nn_regression(sizes, &settings, 1, 2)),
+            (
+                handmade::linear(0.01),
+                scalar_linear_regression(sizes, &settings, 1, 2),
+            ),
+            (
+                handmade::neural_net(),
+                scalar_2layer_nn_regression(sizes, &settings, 1, 2),
+            ),
         ];
         let mut compile = Vec::new();
         let mut log_speedup = 0.0;
@@ -79,7 +94,9 @@ impl BreakEven {
             for _ in 0..5 {
                 let scoring = jit_executor::scoring(task.eval_type);
                 let t = Instant::now();
-                let ok = jit.compiler_mut().map(|c| c.compile_uncached(algorithm, layout, scoring).is_ok());
+                let ok = jit
+                    .compiler_mut()
+                    .map(|c| c.compile_uncached(algorithm, layout, scoring).is_ok());
                 if ok == Some(true) {
                     compile.push(t.elapsed().as_nanos() as f64);
                 }
@@ -95,27 +112,59 @@ impl BreakEven {
                 t.elapsed().as_nanos() as f64 / 3.0
             };
             let interp_ns = time(&mut || {
-                interp::evaluate(&program, task, &mut memory, &mut Rng::new(1), &Limits::FULL, &mut NoObserver);
+                interp::evaluate(
+                    &program,
+                    task,
+                    &mut memory,
+                    &mut Rng::new(1),
+                    &Limits::FULL,
+                    &mut NoObserver,
+                );
             });
             let jit_ns = match prepared.as_ref().filter(|p| p.is_compiled()) {
                 Some(p) => time(&mut || {
-                    jit_executor::evaluate(p, task, &mut memory, &mut Rng::new(1), &Limits::FULL, &mut NoObserver);
+                    jit_executor::evaluate(
+                        p,
+                        task,
+                        &mut memory,
+                        &mut Rng::new(1),
+                        &Limits::FULL,
+                        &mut NoObserver,
+                    );
                 }),
                 None => interp_ns, // No JIT on this machine: never worth compiling.
             };
             log_speedup += (interp_ns / jit_ns.max(1.0)).ln();
             // The per-call overhead: one train and one validation example, many times.
             if let Some(p) = prepared.as_ref().filter(|p| p.is_compiled()) {
-                let tiny = Limits { max_train: 1, max_valid: 1, max_epochs: 1 };
+                let tiny = Limits {
+                    max_train: 1,
+                    max_valid: 1,
+                    max_epochs: 1,
+                };
                 let reps = 2000.0;
                 let per_call = |native: bool, memory: &mut Memory| {
                     let t = Instant::now();
                     for _ in 0..reps as usize {
                         let mut rng = Rng::new(1);
                         if native {
-                            jit_executor::evaluate(p, task, memory, &mut rng, &tiny, &mut NoObserver);
+                            jit_executor::evaluate(
+                                p,
+                                task,
+                                memory,
+                                &mut rng,
+                                &tiny,
+                                &mut NoObserver,
+                            );
                         } else {
-                            interp::evaluate(&program, task, memory, &mut rng, &tiny, &mut NoObserver);
+                            interp::evaluate(
+                                &program,
+                                task,
+                                memory,
+                                &mut rng,
+                                &tiny,
+                                &mut NoObserver,
+                            );
                         }
                     }
                     t.elapsed().as_nanos() as f64 / reps
@@ -131,7 +180,10 @@ impl BreakEven {
         compile.sort_by(f64::total_cmp);
         BreakEven {
             // No JIT on this machine: compiling never pays.
-            compile_ns: compile.get(compile.len() / 2).copied().unwrap_or(f64::INFINITY),
+            compile_ns: compile
+                .get(compile.len() / 2)
+                .copied()
+                .unwrap_or(f64::INFINITY),
             jit_speedup: (log_speedup / cases.len() as f64).exp(),
             interp_scale: scale / cases.len() as f64,
             call_overhead_ns: overhead / cases.len() as f64,
@@ -162,7 +214,10 @@ impl BreakEven {
 
 /// Examples a full evaluation on `tasks` runs at most (train over every epoch, plus validations).
 pub fn expected_examples(tasks: &[Task]) -> f64 {
-    tasks.iter().map(|t| (t.num_epochs() * (t.num_train() + t.num_valid())) as f64).sum()
+    tasks
+        .iter()
+        .map(|t| (t.num_epochs() * (t.num_train() + t.num_valid())) as f64)
+        .sum()
 }
 
 /// Whether `executor` runs an evaluation of `algorithm` on `tasks` with the JIT.

@@ -5,8 +5,8 @@ pub mod evaluator;
 pub mod executor;
 pub mod fitness;
 
-pub use executor::{BreakEven, ExecutorChoice};
 pub use evaluator::{EvalError, Evaluation, Evaluator, task_stream_seed};
+pub use executor::{BreakEven, ExecutorChoice};
 pub use fitness::{Combination, accuracy_fitness, combine, rms_fitness};
 
 /// How much of a task an evaluation may use: the full task, or the prefix that a functional

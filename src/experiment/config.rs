@@ -257,12 +257,11 @@ fn line_of(text: &str, table: &str, key: &str) -> Option<usize> {
             in_table = name == table;
             continue;
         }
-        if in_table {
-            if let Some(rest) = t.strip_prefix(key) {
-                if rest.trim_start().starts_with('=') {
-                    return Some(i + 1);
-                }
-            }
+        if in_table
+            && let Some(rest) = t.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(i + 1);
         }
     }
     None
@@ -513,14 +512,14 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
             format!("the list is empty (allowed: {})", MutationType::NAMES),
         ));
     }
-    if let Some(t) = s.target_fitness {
-        if !(0.0..=1.0).contains(&t) {
-            return Err(c.err(
-                "search",
-                "target_fitness",
-                format!("{t} is not allowed (allowed: 0.0 to 1.0)"),
-            ));
-        }
+    if let Some(t) = s.target_fitness
+        && !(0.0..=1.0).contains(&t)
+    {
+        return Err(c.err(
+            "search",
+            "target_fitness",
+            format!("{t} is not allowed (allowed: 0.0 to 1.0)"),
+        ));
     }
 
     let fec = if raw.fec.enabled {
@@ -562,7 +561,7 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
                     ));
                 }
             };
-            if !(b.threshold_factor > 0.0) {
+            if b.threshold_factor.is_nan() || b.threshold_factor <= 0.0 {
                 return Err(c.err(
                     "train_budget",
                     "threshold_factor",
@@ -577,23 +576,23 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
     };
 
     let e = &raw.experiments;
-    if let Some(f) = e.sufficient_fitness {
-        if !(0.0..=1.0).contains(&f) {
-            return Err(c.err(
-                "experiments",
-                "sufficient_fitness",
-                format!("{f} is not allowed (allowed: 0.0 to 1.0)"),
-            ));
-        }
+    if let Some(f) = e.sufficient_fitness
+        && !(0.0..=1.0).contains(&f)
+    {
+        return Err(c.err(
+            "experiments",
+            "sufficient_fitness",
+            format!("{f} is not allowed (allowed: 0.0 to 1.0)"),
+        ));
     }
-    if let Some(sec) = e.max_seconds {
-        if !(sec > 0.0) {
-            return Err(c.err(
-                "experiments",
-                "max_seconds",
-                format!("{sec} is not allowed (allowed: a positive number)"),
-            ));
-        }
+    if let Some(sec) = e.max_seconds
+        && (sec.is_nan() || sec <= 0.0)
+    {
+        return Err(c.err(
+            "experiments",
+            "max_seconds",
+            format!("{sec} is not allowed (allowed: a positive number)"),
+        ));
     }
 
     // Task collections: check each spec now, so that a bad one fails before the search.

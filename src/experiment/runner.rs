@@ -241,7 +241,9 @@ pub fn run(
         final_fitness,
         seconds_to_sufficient,
         algorithm: amlz_ir::print_algorithm(&strip_no_ops(&winner.algorithm)),
-        algorithm_live: amlz_ir::print_algorithm(&amlz_ir::analysis::eliminate_dead_code(&winner.algorithm)),
+        algorithm_live: amlz_ir::print_algorithm(&amlz_ir::analysis::eliminate_dead_code(
+            &winner.algorithm,
+        )),
         per_experiment: records,
     })
 }

@@ -1,17 +1,20 @@
 //! Fitness of candidates during a search: dead-code elimination, the train budget, the FEC
 //! fingerprint and cache, then the full evaluation on the search tasks.
 
-use super::fec_cache::{FecCache, FingerprintHasher};
-use super::train_budget::TrainBudget;
 use super::cost::example_cost_ns;
+use super::fec_cache::{FecCache, FingerprintHasher};
 use super::tiering::{CodeKey, Tiering};
-use crate::eval::{BreakEven, Combination, ExecutorChoice, Limits, NoObserver, Observer, Outcome, combine, task_stream_seed};
+use super::train_budget::TrainBudget;
+use crate::eval::{
+    BreakEven, Combination, ExecutorChoice, Limits, NoObserver, Observer, Outcome, combine,
+    task_stream_seed,
+};
 use crate::interp::{self, Memory, Program};
 use crate::jit_executor::{self, JitExecutor, JitProgram};
 use crate::task::{EvalType, Task};
-use amlz_jit::JitConfig;
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{Algorithm, Layout, MemoryCounts, Rng};
+use amlz_jit::JitConfig;
 
 /// FEC settings (SEMANTICS.md §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +103,8 @@ struct Slot {
 /// Most examples an evaluation of `task` under `limits` runs.
 fn call_examples(task: &Task, limits: &Limits) -> f64 {
     let epochs = task.num_epochs().min(limits.max_epochs);
-    (epochs * (task.num_train().min(limits.max_train) + task.num_valid().min(limits.max_valid))) as f64
+    (epochs * (task.num_train().min(limits.max_train) + task.num_valid().min(limits.max_valid)))
+        as f64
 }
 
 /// Evaluates candidates on the search tasks.
@@ -119,17 +123,26 @@ pub struct SearchEvaluator {
 
 impl std::fmt::Debug for SearchEvaluator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SearchEvaluator").field("tasks", &self.tasks.len()).field("stats", &self.stats).finish()
+        f.debug_struct("SearchEvaluator")
+            .field("tasks", &self.tasks.len())
+            .field("stats", &self.stats)
+            .finish()
     }
 }
 
-fn slots_for(tasks: &[Task], counts: MemoryCounts) -> Result<(Vec<Slot>, Vec<usize>), amlz_ir::LayoutError> {
+fn slots_for(
+    tasks: &[Task],
+    counts: MemoryCounts,
+) -> Result<(Vec<Slot>, Vec<usize>), amlz_ir::LayoutError> {
     let mut slots: Vec<Slot> = Vec::new();
     let mut slot_of = Vec::with_capacity(tasks.len());
     for t in tasks {
         let layout = Layout::new(t.features, counts)?;
         let full = (t.num_epochs() * (t.num_train() + t.num_valid())) as f64;
-        let k = match slots.iter().position(|s| s.layout == layout && s.eval_type == t.eval_type) {
+        let k = match slots
+            .iter()
+            .position(|s| s.layout == layout && s.eval_type == t.eval_type)
+        {
             Some(k) => {
                 slots[k].full_examples = slots[k].full_examples.max(full);
                 k
@@ -214,19 +227,26 @@ impl SearchEvaluator {
     /// tier has (or, for a forced JIT, makes) it.
     fn prepare(&mut self, live: &Algorithm) {
         for slot in &mut self.slots {
-            let program = Program::new(live, slot.layout).expect("mutations keep addresses in range");
+            let program =
+                Program::new(live, slot.layout).expect("mutations keep addresses in range");
             slot.cost_ns = example_cost_ns(live, slot.layout.features());
             slot.key = None;
             slot.native = match &mut self.tier {
                 Tier::Interp => None,
                 Tier::Jit(jit) => {
-                    let p = jit.prepare(live, slot.layout, slot.eval_type).expect("addresses checked above");
+                    let p = jit
+                        .prepare(live, slot.layout, slot.eval_type)
+                        .expect("addresses checked above");
                     p.is_compiled().then_some(p)
                 }
                 Tier::Auto(tiering) => {
                     // A structure is worth a key only if some evaluation of it could run faster
                     // natively.
-                    if tiering.break_even().saved_ns(slot.cost_ns, slot.full_examples) > 0.0 {
+                    if tiering
+                        .break_even()
+                        .saved_ns(slot.cost_ns, slot.full_examples)
+                        > 0.0
+                    {
                         let key = CodeKey::new(live, slot.layout, slot.eval_type);
                         let native = tiering.native(&key, live, &program);
                         slot.key = Some(key);
@@ -241,12 +261,23 @@ impl SearchEvaluator {
     }
 
     /// Runs task `i` on the candidate prepared in its slot.
-    fn run<O: Observer>(&mut self, i: usize, rng: &mut Rng, limits: &Limits, observer: &mut O) -> Outcome {
+    fn run<O: Observer>(
+        &mut self,
+        i: usize,
+        rng: &mut Rng,
+        limits: &Limits,
+        observer: &mut O,
+    ) -> Outcome {
         let slot = &self.slots[self.slot_of[i]];
         let task = &self.tasks[i];
         // A forced JIT runs everything natively; `auto` only calls long enough to gain.
         let native = slot.native.as_ref().filter(|_| match &self.tier {
-            Tier::Auto(tiering) => tiering.break_even().saved_ns(slot.cost_ns, call_examples(task, limits)) > 0.0,
+            Tier::Auto(tiering) => {
+                tiering
+                    .break_even()
+                    .saved_ns(slot.cost_ns, call_examples(task, limits))
+                    > 0.0
+            }
             _ => true,
         });
         match native {
@@ -291,7 +322,10 @@ impl SearchEvaluator {
         let key = if let Some((fec, _)) = &self.fec {
             let fec = *fec;
             let mut hasher = FingerprintHasher::default();
-            let prefix = Limits::prefix(fec.num_train_examples.min(limits.max_train), fec.num_valid_examples);
+            let prefix = Limits::prefix(
+                fec.num_train_examples.min(limits.max_train),
+                fec.num_valid_examples,
+            );
             let mut rng = Rng::new(FINGERPRINT_SEED);
             for i in 0..self.tasks.len() {
                 rng.reseed(FINGERPRINT_SEED);
@@ -319,7 +353,8 @@ impl SearchEvaluator {
             self.stats.train_steps += outcome.train_steps;
             self.per_task.push(outcome.fitness);
             let task = &self.tasks[i];
-            let valid = task.num_valid().min(limits.max_valid) * task.num_epochs().min(limits.max_epochs);
+            let valid =
+                task.num_valid().min(limits.max_valid) * task.num_epochs().min(limits.max_epochs);
             self.record(&live, i, (outcome.train_steps as usize + valid) as f64);
         }
         let fitness = combine(&self.per_task, self.combination);

@@ -127,7 +127,8 @@ impl<'a> Evolution<'a> {
             return Some(StopReason::Target);
         }
         // Checking the clock costs ~20 ns: do it every 64 individuals.
-        if self.individuals % 64 == 0 && stop.deadline.is_some_and(|d| Instant::now() >= d) {
+        if self.individuals.is_multiple_of(64) && stop.deadline.is_some_and(|d| Instant::now() >= d)
+        {
             return Some(StopReason::Time);
         }
         None
@@ -202,7 +203,7 @@ impl<'a> Evolution<'a> {
             let a = generate(self.settings.initial_population, self.mutator.space(), rng);
             let ind = self.evaluate(a, rng);
             self.population.push(ind);
-            if progress_every > 0 && self.individuals % progress_every == 0 {
+            if progress_every > 0 && self.individuals.is_multiple_of(progress_every) {
                 on_progress(&self.progress(start));
             }
             if let Some(r) = self.should_stop(stop) {
@@ -222,7 +223,7 @@ impl<'a> Evolution<'a> {
                 let ind = self.evaluate(child, rng);
                 self.population[self.oldest] = ind;
                 self.oldest = (self.oldest + 1) % p;
-                if progress_every > 0 && self.individuals % progress_every == 0 {
+                if progress_every > 0 && self.individuals.is_multiple_of(progress_every) {
                     on_progress(&self.progress(start));
                 }
             },

@@ -45,7 +45,7 @@ impl Hasher for FxHasher {
     }
     #[inline]
     fn write_u64(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7cc1_b727_220a_95);
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
     #[inline]
     fn write_u8(&mut self, x: u8) {
@@ -81,7 +81,11 @@ pub struct CodeKey {
 impl CodeKey {
     /// The key of the dead-code-eliminated algorithm `live` for `layout` and `eval_type`.
     pub fn new(live: &Algorithm, layout: Layout, eval_type: EvalType) -> CodeKey {
-        CodeKey { structure: live_structure(live, layout.features()), layout, eval_type }
+        CodeKey {
+            structure: live_structure(live, layout.features()),
+            layout,
+            eval_type,
+        }
     }
 }
 
@@ -120,7 +124,10 @@ pub struct Tiering {
 
 impl std::fmt::Debug for Tiering {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tiering").field("stats", &self.stats).field("ready", &self.ready.len()).finish()
+        f.debug_struct("Tiering")
+            .field("stats", &self.stats)
+            .field("ready", &self.ready.len())
+            .finish()
     }
 }
 
@@ -128,7 +135,13 @@ fn worker(requests: Receiver<Request>, replies: Sender<Reply>) {
     let mut compiler = Compiler::new(JitConfig::default());
     for Request { key, live } in requests {
         let result = match &mut compiler {
-            Ok(c) => c.compile(&live, key.layout, crate::jit_executor::scoring(key.eval_type)).map(|a| a.code().clone()),
+            Ok(c) => c
+                .compile(
+                    &live,
+                    key.layout,
+                    crate::jit_executor::scoring(key.eval_type),
+                )
+                .map(|a| a.code().clone()),
             Err(e) => Err(e.clone()),
         };
         if replies.send((key, result)).is_err() {
@@ -190,11 +203,20 @@ impl Tiering {
     }
 
     /// The native program for `live` (decoded as `program`) if its structure's code is ready.
-    pub fn native(&mut self, key: &CodeKey, live: &Algorithm, program: &Program) -> Option<JitProgram> {
+    pub fn native(
+        &mut self,
+        key: &CodeKey,
+        live: &Algorithm,
+        program: &Program,
+    ) -> Option<JitProgram> {
         self.collect();
         let code = self.ready.get(key)?;
         let compiled = CompiledAlgorithm::new(code.clone(), live).ok()?;
-        Some(JitProgram::from_parts(program.clone(), compiled, key.eval_type))
+        Some(JitProgram::from_parts(
+            program.clone(),
+            compiled,
+            key.eval_type,
+        ))
     }
 
     /// Counts an evaluation that ran natively.
@@ -207,7 +229,11 @@ impl Tiering {
     /// compiled code would have saved passes the compile cost.
     pub fn record(&mut self, key: &CodeKey, live: &Algorithm, cost_ns: f64, examples: f64) {
         let saved = self.break_even.saved_ns(cost_ns, examples);
-        if saved <= 0.0 || self.ready.contains_key(key) || self.pending.contains(key) || self.failed.contains(key) {
+        if saved <= 0.0
+            || self.ready.contains_key(key)
+            || self.pending.contains(key)
+            || self.failed.contains(key)
+        {
             return;
         }
         if self.hot.len() >= HOT_CAPACITY {
@@ -219,11 +245,16 @@ impl Tiering {
             return;
         }
         self.hot.remove(key);
-        if let Some(tx) = &self.requests {
-            if tx.send(Request { key: key.clone(), live: live.clone() }).is_ok() {
-                self.pending.insert(key.clone());
-                self.stats.requested += 1;
-            }
+        if let Some(tx) = &self.requests
+            && tx
+                .send(Request {
+                    key: key.clone(),
+                    live: live.clone(),
+                })
+                .is_ok()
+        {
+            self.pending.insert(key.clone());
+            self.stats.requested += 1;
         }
     }
 }

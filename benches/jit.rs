@@ -1,0 +1,215 @@
+//! Per-example speed of the JIT executor against the interpreter on the dead-code-eliminated
+//! algorithm (the tier it replaces): the hand-made linear regressor and neural net at F=4 and
+//! F=16, and random programs. Each measurement is one whole evaluation (Setup, 1000 train
+//! examples, 100 validation examples); the throughput is per example (train + validation).
+//!
+//! Run with `cargo bench --bench jit`.
+
+use amlz::eval::{Limits, NoObserver};
+use amlz::interp::{self, Memory, Program};
+use amlz::jit_executor::{self, JitExecutor, JitProgram};
+use amlz::task::{EvalType, Task};
+use amlz_ir::analysis::eliminate_dead_code;
+use amlz_ir::random::random_instruction_from;
+use amlz_ir::{ALL_OPS, Algorithm, Layout, MemoryCounts, Op, Rng, handmade};
+use amlz_jit::JitConfig;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+const TRAIN: usize = 1000;
+const VALID: usize = 100;
+
+/// A linear-regression task with N(0,1) features (labels scaled down so that random programs
+/// rarely stop early).
+fn task(features: usize, seed: u64) -> Task {
+    let mut rng = Rng::new(seed);
+    let w: Vec<f64> = (0..features).map(|_| rng.gaussian(0.0, 1.0)).collect();
+    let mut make = |n: usize| {
+        let mut xs = Vec::with_capacity(n * features);
+        let mut ys = Vec::with_capacity(n);
+        for _ in 0..n {
+            let x: Vec<f64> = (0..features).map(|_| rng.gaussian(0.0, 1.0)).collect();
+            ys.push(x.iter().zip(&w).map(|(a, b)| a * b).sum());
+            xs.extend(x);
+        }
+        (xs, ys)
+    };
+    let (train_features, train_labels) = make(TRAIN);
+    let (valid_features, valid_labels) = make(VALID);
+    Task {
+        features,
+        train_features,
+        train_labels,
+        valid_features,
+        valid_labels,
+        eval_type: EvalType::RmsError,
+        max_abs_error: 100.0,
+        epoch_orders: Vec::new(),
+        param_seed: seed,
+        data_seed: seed,
+        name: format!("bench F={features}"),
+    }
+}
+
+struct Prepared {
+    interp: Program,
+    jit: JitProgram,
+}
+
+fn prepare(executor: &mut JitExecutor, algorithm: &Algorithm, layout: Layout) -> Prepared {
+    let interp = Program::new(&eliminate_dead_code(algorithm), layout).expect("valid addresses");
+    let jit = executor
+        .prepare(algorithm, layout, EvalType::RmsError)
+        .expect("valid addresses");
+    assert!(jit.is_compiled(), "{:?}", jit.fallback_reason());
+    Prepared { interp, jit }
+}
+
+fn interp_all(programs: &[Prepared], task: &Task, memory: &mut Memory) -> f64 {
+    let mut sum = 0.0;
+    for p in programs {
+        let mut rng = Rng::new(1);
+        sum += interp::evaluate(
+            &p.interp,
+            task,
+            memory,
+            &mut rng,
+            &Limits::FULL,
+            &mut NoObserver,
+        )
+        .fitness;
+    }
+    sum
+}
+
+fn jit_all(programs: &[Prepared], task: &Task, memory: &mut Memory) -> f64 {
+    let mut sum = 0.0;
+    for p in programs {
+        let mut rng = Rng::new(1);
+        sum += jit_executor::evaluate(
+            &p.jit,
+            task,
+            memory,
+            &mut rng,
+            &Limits::FULL,
+            &mut NoObserver,
+        )
+        .fitness;
+    }
+    sum
+}
+
+fn bench_pair(c: &mut Criterion, name: &str, programs: &[Prepared], task: &Task) {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(
+        ((TRAIN + VALID) * programs.len()) as u64,
+    ));
+    let mut memory = Memory::default();
+    // Same results first: the bench measures equal work.
+    assert_eq!(
+        interp_all(programs, task, &mut memory).to_bits(),
+        jit_all(programs, task, &mut memory).to_bits()
+    );
+    group.bench_function("interpreter_dce", |b| {
+        b.iter(|| black_box(interp_all(programs, black_box(task), &mut memory)))
+    });
+    group.bench_function("jit", |b| {
+        b.iter(|| black_box(jit_all(programs, black_box(task), &mut memory)))
+    });
+    group.finish();
+}
+
+/// `count` random programs of `k` Setup, `k` Predict and `k` Learn instructions over all ops
+/// (or all but the random ones; S=8, V=6, M=3) that train on `task` without stopping early.
+fn random_programs(
+    executor: &mut JitExecutor,
+    task: &Task,
+    count: usize,
+    k: usize,
+    with_random_ops: bool,
+) -> Vec<Prepared> {
+    let counts = MemoryCounts {
+        scalars: 8,
+        vectors: 6,
+        matrices: 3,
+    };
+    let layout = Layout::new(task.features, counts).unwrap();
+    let ops: Vec<Op> = ALL_OPS
+        .iter()
+        .copied()
+        .filter(|&o| o != Op::NoOp && (with_random_ops || !o.is_random()))
+        .collect();
+    let mut rng = Rng::new(2024);
+    let mut memory = Memory::default();
+    let mut out = Vec::new();
+    while out.len() < count {
+        let algorithm = Algorithm {
+            setup: (0..k)
+                .map(|_| random_instruction_from(&ops, &counts, &mut rng))
+                .collect(),
+            predict: (0..k)
+                .map(|_| random_instruction_from(&ops, &counts, &mut rng))
+                .collect(),
+            learn: (0..k)
+                .map(|_| random_instruction_from(&ops, &counts, &mut rng))
+                .collect(),
+        };
+        let program = Program::new(&algorithm, layout).unwrap();
+        let mut r = Rng::new(1);
+        let o = interp::evaluate(
+            &program,
+            task,
+            &mut memory,
+            &mut r,
+            &Limits::FULL,
+            &mut NoObserver,
+        );
+        if o.train_steps as usize == TRAIN {
+            out.push(prepare(executor, &algorithm, layout));
+        }
+    }
+    out
+}
+
+fn benches(c: &mut Criterion) {
+    let mut executor = JitExecutor::new(JitConfig::default());
+    for f in [4, 16] {
+        let t = task(f, 7);
+        let lin_layout = Layout::new(
+            f,
+            MemoryCounts {
+                scalars: 5,
+                vectors: 3,
+                matrices: 0,
+            },
+        )
+        .unwrap();
+        let nn_layout = Layout::new(
+            f,
+            MemoryCounts {
+                scalars: 5,
+                vectors: 9,
+                matrices: 2,
+            },
+        )
+        .unwrap();
+        let lin = [prepare(&mut executor, &handmade::linear(0.01), lin_layout)];
+        bench_pair(c, &format!("linear_F{f}"), &lin, &t);
+        let nn = [prepare(&mut executor, &handmade::neural_net(), nn_layout)];
+        bench_pair(c, &format!("neural_net_F{f}"), &nn, &t);
+        // Random programs over all ops: dominated by Gaussian fills (a logarithm and a cosine
+        // per draw, the same calls in both executors).
+        let random = random_programs(&mut executor, &t, 20, 10, true);
+        bench_pair(c, &format!("random_K10_F{f}"), &random, &t);
+        // The same without the six random ops.
+        let random = random_programs(&mut executor, &t, 20, 10, false);
+        bench_pair(c, &format!("random_K10_norandom_F{f}"), &random, &t);
+    }
+}
+
+criterion_group! {
+    name = jit;
+    config = Criterion::default().sample_size(30).warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(3));
+    targets = benches
+}
+criterion_main!(jit);
