@@ -107,6 +107,12 @@ struct Lowering<'a, 'm> {
     keep_across_blocks: bool,
 }
 
+/// Up to this F, element-wise matrix binaries, outer products and matrix-vector products are
+/// emitted inline (at most 16 elements: 8 `f64x2` operations) rather than as helper calls, whose
+/// call overhead dominates at such sizes. Larger F keeps the helpers: unrolled O(F²) code
+/// compiles 10–20× slower.
+const INLINE_MATRIX_MAX_F: usize = 4;
+
 /// Number of `f64x2`/`f64` chunks of a vector of F elements.
 fn num_chunks(f: usize) -> usize {
     f.div_ceil(2)
@@ -251,6 +257,51 @@ impl<'a, 'm> Lowering<'a, 'm> {
 
     fn n_arg(&mut self) -> Value {
         self.b.ins().iconst(I64, self.f as i64)
+    }
+
+    /// `n` consecutive `f64` at byte offset `off` of memory, as `f64x2` chunks (an `f64` tail
+    /// for odd `n`).
+    fn load_elements(&mut self, n: usize, off: i32) -> Vec<Value> {
+        (0..n.div_ceil(2))
+            .map(|c| {
+                let (ty, flags) = if 2 * c + 1 < n {
+                    (F64X2, vector_flags())
+                } else {
+                    (F64, scalar_flags())
+                };
+                self.b
+                    .ins()
+                    .load(ty, flags, self.mem, off + (c * 16) as i32)
+            })
+            .collect()
+    }
+
+    /// Stores chunks from [`Self::load_elements`]-shaped values at byte offset `off`.
+    fn store_elements(&mut self, vals: &[Value], off: i32) {
+        for (c, &v) in vals.iter().enumerate() {
+            let flags = if self.b.func.dfg.value_type(v) == F64 {
+                scalar_flags()
+            } else {
+                vector_flags()
+            };
+            self.b
+                .ins()
+                .store(flags, v, self.mem, off + (c * 16) as i32);
+        }
+    }
+
+    /// F scalars packed into a vector value's chunks.
+    fn chunks_of(&mut self, xs: &[Value]) -> Vec<Value> {
+        xs.chunks(2)
+            .map(|pair| match *pair {
+                [x, y] => {
+                    let v = self.b.ins().scalar_to_vector(F64X2, x);
+                    self.b.ins().insertlane(v, y, 1u8)
+                }
+                [x] => x,
+                _ => unreachable!("chunks of two"),
+            })
+            .collect()
     }
 
     /// The elements of a vector value in index order.
@@ -503,6 +554,36 @@ impl<'a, 'm> Lowering<'a, 'm> {
                 let pa = self.m_ptr(a);
                 self.call(h, &[n, po, pa])?;
             }
+            MatrixSum | MatrixDiff | MatrixProduct | MatrixDivision | MatrixMin | MatrixMax
+                if f <= INLINE_MATRIX_MAX_F =>
+            {
+                // Small F: F² elements in f64x2 chunks, inline (all of both inputs are loaded
+                // before the output is stored, so aliasing is safe).
+                let n = f * f;
+                let (oa, ob, oo) = (
+                    self.off(Bank::Matrix, a),
+                    self.off(Bank::Matrix, b),
+                    self.off(Bank::Matrix, o),
+                );
+                let xs = self.load_elements(n, oa);
+                let ys = self.load_elements(n, ob);
+                let op = ins.op;
+                let r: Vec<Value> = xs
+                    .into_iter()
+                    .zip(ys)
+                    .map(|(x, y)| match op {
+                        MatrixSum => self.b.ins().fadd(x, y),
+                        MatrixDiff => self.b.ins().fsub(x, y),
+                        MatrixProduct => self.b.ins().fmul(x, y),
+                        MatrixDivision => self.b.ins().fdiv(x, y),
+                        // if a < b { a } else { b }
+                        MatrixMin => self.select_by(FloatCC::LessThan, x, y, x, y),
+                        // if a > b { a } else { b }
+                        _ => self.select_by(FloatCC::GreaterThan, x, y, x, y),
+                    })
+                    .collect();
+                self.store_elements(&r, oo);
+            }
             MatrixSum | MatrixDiff | MatrixProduct | MatrixDivision | MatrixMin | MatrixMax => {
                 let h = match ins.op {
                     MatrixSum => Helper::MatSum,
@@ -533,6 +614,25 @@ impl<'a, 'm> Lowering<'a, 'm> {
                 let pb = self.m_ptr(b);
                 self.call(Helper::ScalarMatrixProduct, &[n, po, s, pb])?;
             }
+            VectorOuterProduct if f <= INLINE_MATRIX_MAX_F => {
+                // Row i is a[i] * b, stored chunk by chunk.
+                let va = self.v(a);
+                let ai = self.lanes(&va);
+                let vb = self.v(b);
+                let oo = self.off(Bank::Matrix, o);
+                for (i, &x) in ai.iter().enumerate() {
+                    let w = self.widen(x);
+                    let row: Vec<Value> = vb
+                        .iter()
+                        .map(|&y| {
+                            let ty = self.b.func.dfg.value_type(y);
+                            self.b.ins().fmul(Self::pick(ty, w), y)
+                        })
+                        .collect();
+                    let mem = self.mem;
+                    self.store_vector(&row, mem, oo + (i * f * 8) as i32);
+                }
+            }
             VectorOuterProduct => {
                 let pa = self.v_ptr_in(a);
                 let pb = self.v_ptr_in(b);
@@ -550,6 +650,25 @@ impl<'a, 'm> Lowering<'a, 'm> {
                 let n = self.n_arg();
                 let po = self.m_ptr(o);
                 self.call(h, &[n, po, pa])?;
+            }
+            MatrixVectorProduct if f <= INLINE_MATRIX_MAX_F => {
+                // o[i] = dot(row i of m, v): products chunk-wise, summed from the first in
+                // index order, exactly as `kernels::dot`.
+                let vb = self.v(b);
+                let om = self.off(Bank::Matrix, a);
+                let mut out = Vec::with_capacity(f);
+                for i in 0..f {
+                    let mem = self.mem;
+                    let row = self.load_vector(mem, om + (i * f * 8) as i32);
+                    let p: Vec<Value> = row
+                        .into_iter()
+                        .zip(&vb)
+                        .map(|(x, &y)| self.b.ins().fmul(x, y))
+                        .collect();
+                    out.push(self.sum_lanes(&p));
+                }
+                let r = self.chunks_of(&out);
+                self.set_v(o, r);
             }
             MatrixVectorProduct => {
                 let pb = self.v_ptr_in(b);
@@ -745,9 +864,12 @@ pub(crate) fn check(structure: &LiveStructure, layout: &Layout) -> Result<(), Ji
 type Address = (Bank, u16);
 
 /// Whether `op` reads its operand `which` (1 or 2) through the value cache (an SSA value) rather
-/// than from memory through a helper.
-fn reads_as_value(op: Op, which: u8) -> bool {
+/// than from memory through a helper (at feature size `f`: small matrix ops are inline).
+fn reads_as_value(op: Op, which: u8, f: usize) -> bool {
     use Op::*;
+    if f <= INLINE_MATRIX_MAX_F && matches!(op, VectorOuterProduct | MatrixVectorProduct) {
+        return true;
+    }
     !matches!(
         (op, which),
         (VectorOuterProduct, _)
@@ -763,6 +885,7 @@ fn reads_as_value(op: Op, which: u8) -> bool {
 fn register_resident(
     code: &[&StructuralInstruction],
     counts: amlz_ir::MemoryCounts,
+    f: usize,
 ) -> (Vec<Address>, Vec<Address>) {
     let idx = |b: Bank| if b == Bank::Scalar { 0 } else { 1 };
     let mut written = [vec![false; counts.scalars], vec![false; counts.vectors]];
@@ -771,12 +894,12 @@ fn register_resident(
         let info = ins.op.info();
         let mut reads = Vec::new();
         if let Some(b) = info.in1
-            && reads_as_value(ins.op, 1)
+            && reads_as_value(ins.op, 1, f)
         {
             reads.push((b, ins.in1));
         }
         if let Some(b) = info.in2
-            && reads_as_value(ins.op, 2)
+            && reads_as_value(ins.op, 2, f)
         {
             reads.push((b, ins.in2));
         }
@@ -851,7 +974,7 @@ pub(crate) fn build(
     let needs_scratch = needs(|op| matches!(op, Op::MatrixVectorProduct | Op::MatrixMatrixProduct));
 
     let (carried, invariant) = if keep_across_blocks {
-        register_resident(&code, counts)
+        register_resident(&code, counts, layout.features())
     } else {
         Default::default()
     };
