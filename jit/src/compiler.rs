@@ -366,17 +366,24 @@ impl CompiledAlgorithm {
                 stopped: false,
             };
         }
-        // SAFETY: `args` points into buffers checked above to hold what the code accesses: the
-        // layout's memory, F² scratch, every example the order names, `count` predictions, and
-        // the constants the code was compiled to read (checked at construction).
-        let k = with_order(ex, &mut args, |a| unsafe { (self.code.run)(a) }) as usize;
-        let stopped = k < ex.count;
+        let (k, stopped, i) = self.run_loop(ex, &mut args);
         // The loop leaves s0 and v0 to us: the last example's features, and its label if its
         // Learn ran (else 0, set before its Predict).
-        let last = if stopped { k } else { k - 1 };
-        let i = ex.order.map_or(last, |o| o[last] as usize);
         self.restore_inputs(state, ex, i, if stopped { 0.0 } else { ex.labels[i] });
         TrainEnd { steps: k, stopped }
+    }
+
+    /// Runs the native loop in `args.mode` over `ex` (`ex.count > 0`, `args` from
+    /// [`Self::args`]): returns the examples completed, whether the loop stopped early, and the
+    /// index of the last example it visited.
+    fn run_loop(&self, ex: &Examples<'_>, args: &mut LoopArgs) -> (usize, bool, usize) {
+        // SAFETY: `args` points into buffers `args()` checked to hold what the code accesses: the
+        // layout's memory, F² scratch, every example the order names, `count` predictions, and
+        // the constants the code was compiled to read (checked at construction).
+        let k = with_order(ex, args, |a| unsafe { (self.code.run)(a) }) as usize;
+        let stopped = k < ex.count;
+        let last = if stopped { k } else { k - 1 };
+        (k, stopped, ex.order.map_or(last, |o| o[last] as usize))
     }
 
     /// Writes `s0` and `v0` as the interpreter leaves them after visiting example `i` last.
@@ -410,11 +417,7 @@ impl CompiledAlgorithm {
             };
         }
         args.mode = 1;
-        // SAFETY: as in `train`.
-        let k = with_order(ex, &mut args, |a| unsafe { (self.code.run)(a) }) as usize;
-        let failed = k < ex.count;
-        let last = if failed { k } else { k - 1 };
-        let i = ex.order.map_or(last, |o| o[last] as usize);
+        let (k, failed, i) = self.run_loop(ex, &mut args);
         self.restore_inputs(state, ex, i, 0.0);
         ValidationEnd {
             predictions: if failed { k + 1 } else { k },

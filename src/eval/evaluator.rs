@@ -4,7 +4,7 @@
 use super::executor::{ExecutorChoice, use_jit};
 use super::{Combination, Limits, NoObserver, Outcome, combine};
 use crate::interp::{self, Memory, Program};
-use crate::jit_executor::{self, JitExecutor};
+use crate::jit_executor::{self, JitExecutor, JitProgram};
 use crate::task::Task;
 use amlz_ir::{AddressError, Algorithm, Layout, LayoutError, MemoryCounts, Rng};
 
@@ -69,9 +69,25 @@ impl Evaluator {
         counts: MemoryCounts,
         seed: u64,
     ) -> Result<Evaluation, EvalError> {
-        self.evaluate_with(algorithm, counts, seed, |program, task, memory, rng| {
+        let mut programs: Vec<Program> = Vec::new();
+        for task in &self.tasks {
+            if !programs
+                .iter()
+                .any(|p| p.layout().features() == task.features)
+            {
+                programs.push(Program::new(
+                    algorithm,
+                    Layout::new(task.features, counts)?,
+                )?);
+            }
+        }
+        Ok(self.run_tasks(seed, |task, memory, rng| {
+            let program = programs
+                .iter()
+                .find(|p| p.layout().features() == task.features)
+                .expect("decoded above");
             interp::evaluate(program, task, memory, rng, &Limits::FULL, &mut NoObserver)
-        })
+        }))
     }
 
     /// As [`Evaluator::evaluate`], on the executor `executor` picks: the interpreter, the JIT
@@ -91,84 +107,46 @@ impl Evaluator {
         let jit = self
             .jit
             .get_or_insert_with(|| JitExecutor::new(amlz_jit::JitConfig::default()));
-        let mut prepared: Vec<jit_executor::JitProgram> = Vec::new();
+        let mut prepared: Vec<JitProgram> = Vec::new();
         for task in &self.tasks {
             let layout = Layout::new(task.features, counts)?;
-            let fits = |p: &jit_executor::JitProgram| {
-                p.layout() == layout && p.eval_type() == task.eval_type
-            };
-            if !prepared.iter().any(fits) {
+            if !prepared.iter().any(|p| fits(p, task)) {
                 prepared.push(jit.prepare(algorithm, layout, task.eval_type)?);
             }
         }
-        let tasks = std::mem::take(&mut self.tasks);
-        let mut per_task = Vec::with_capacity(tasks.len());
-        let mut train_steps = 0;
-        for (i, task) in tasks.iter().enumerate() {
-            let p = prepared
+        Ok(self.run_tasks(seed, |task, memory, rng| {
+            let program = prepared
                 .iter()
-                .find(|p| p.layout().features() == task.features && p.eval_type() == task.eval_type)
+                .find(|p| fits(p, task))
                 .expect("prepared above");
-            let mut rng = Rng::new(task_stream_seed(seed, i));
-            let outcome = jit_executor::evaluate(
-                p,
-                task,
-                &mut self.memory,
-                &mut rng,
-                &Limits::FULL,
-                &mut NoObserver,
-            );
-            per_task.push(outcome.fitness);
-            train_steps += outcome.train_steps;
-        }
-        self.tasks = tasks;
-        let fitness = combine(&per_task, self.combination);
-        Ok(Evaluation {
-            per_task,
-            fitness,
-            train_steps,
-        })
+            jit_executor::evaluate(program, task, memory, rng, &Limits::FULL, &mut NoObserver)
+        }))
     }
 
-    /// JIT counters of this evaluator (`None` if it never compiled).
-    pub fn jit_stats(&self) -> Option<jit_executor::JitStats> {
-        self.jit.as_ref().map(JitExecutor::stats)
-    }
-
-    /// As [`Evaluator::evaluate`], with the per-task evaluation given by `run` (so that other
-    /// executors can plug in). Programs are decoded once per feature size.
-    pub fn evaluate_with(
+    /// Runs `run` on every task with the task's own random stream, and combines the fitnesses.
+    fn run_tasks(
         &mut self,
-        algorithm: &Algorithm,
-        counts: MemoryCounts,
         seed: u64,
-        mut run: impl FnMut(&Program, &Task, &mut Memory, &mut Rng) -> Outcome,
-    ) -> Result<Evaluation, EvalError> {
-        let mut programs: Vec<Program> = Vec::new();
+        mut run: impl FnMut(&Task, &mut Memory, &mut Rng) -> Outcome,
+    ) -> Evaluation {
         let mut per_task = Vec::with_capacity(self.tasks.len());
         let mut train_steps = 0;
         for (i, task) in self.tasks.iter().enumerate() {
-            let program = match programs
-                .iter()
-                .position(|p| p.layout().features() == task.features)
-            {
-                Some(k) => &programs[k],
-                None => {
-                    let layout = Layout::new(task.features, counts)?;
-                    programs.push(Program::new(algorithm, layout)?);
-                    programs.last().expect("just pushed")
-                }
-            };
             let mut rng = Rng::new(task_stream_seed(seed, i));
-            let outcome = run(program, task, &mut self.memory, &mut rng);
+            let outcome = run(task, &mut self.memory, &mut rng);
             per_task.push(outcome.fitness);
             train_steps += outcome.train_steps;
         }
         let fitness = combine(&per_task, self.combination);
-        Ok(Evaluation {
+        Evaluation {
             per_task,
             fitness,
             train_steps,
-        })
+        }
     }
+}
+
+/// Whether prepared code serves `task` (its feature size and scoring).
+fn fits(program: &JitProgram, task: &Task) -> bool {
+    program.layout().features() == task.features && program.eval_type() == task.eval_type
 }

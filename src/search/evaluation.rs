@@ -227,36 +227,43 @@ impl SearchEvaluator {
     /// tier has (or, for a forced JIT, makes) it.
     fn prepare(&mut self, live: &Algorithm) {
         for slot in &mut self.slots {
-            let program =
-                Program::new(live, slot.layout).expect("mutations keep addresses in range");
             slot.cost_ns = example_cost_ns(live, slot.layout.features());
             slot.key = None;
-            slot.native = match &mut self.tier {
-                Tier::Interp => None,
+            slot.native = None;
+            slot.program = None;
+            match &mut self.tier {
                 Tier::Jit(jit) => {
+                    // The prepared program carries its own decoding for Setup and fallbacks.
                     let p = jit
                         .prepare(live, slot.layout, slot.eval_type)
-                        .expect("addresses checked above");
-                    p.is_compiled().then_some(p)
-                }
-                Tier::Auto(tiering) => {
-                    // A structure is worth a key only if some evaluation of it could run faster
-                    // natively.
-                    if tiering
-                        .break_even()
-                        .saved_ns(slot.cost_ns, slot.full_examples)
-                        > 0.0
-                    {
-                        let key = CodeKey::new(live, slot.layout, slot.eval_type);
-                        let native = tiering.native(&key, live, &program);
-                        slot.key = Some(key);
-                        native
+                        .expect("mutations keep addresses in range");
+                    if p.is_compiled() {
+                        slot.native = Some(p);
                     } else {
-                        None
+                        slot.program = Some(p.program().clone());
                     }
+                    continue;
                 }
-            };
-            slot.program = Some(program);
+                Tier::Interp | Tier::Auto(_) => {}
+            }
+            let program =
+                Program::new(live, slot.layout).expect("mutations keep addresses in range");
+            // A structure is worth a key only if some evaluation of it could run faster natively.
+            if let Tier::Auto(tiering) = &mut self.tier
+                && tiering
+                    .break_even()
+                    .saved_ns(slot.cost_ns, slot.full_examples)
+                    > 0.0
+            {
+                let key = CodeKey::new(live, slot.layout, slot.eval_type);
+                match tiering.native(&key, live, program) {
+                    Ok(native) => slot.native = Some(native),
+                    Err(program) => slot.program = Some(program),
+                }
+                slot.key = Some(key);
+            } else {
+                slot.program = Some(program);
+            }
         }
     }
 
@@ -286,7 +293,13 @@ impl SearchEvaluator {
                 jit_executor::evaluate(native, task, &mut self.memory, rng, limits, observer)
             }
             None => {
-                let program = slot.program.as_ref().expect("prepared");
+                // Either the slot has only a decoded program, or the call is too short to gain
+                // from the native one, whose decoding the interpreter then runs.
+                let program = match (&slot.program, &slot.native) {
+                    (Some(p), _) => p,
+                    (None, Some(n)) => n.program(),
+                    (None, None) => unreachable!("prepare fills every slot"),
+                };
                 interp::evaluate(program, task, &mut self.memory, rng, limits, observer)
             }
         }

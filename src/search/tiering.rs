@@ -105,8 +105,6 @@ pub struct TieringStats {
     pub compiled: u64,
     /// Structures whose compilation failed (they stay interpreted: the fallback).
     pub failed: u64,
-    /// Evaluations (fingerprints and full) that ran compiled code.
-    pub native_evaluations: u64,
 }
 
 /// The background compiler and the tables that decide what runs natively.
@@ -202,26 +200,22 @@ impl Tiering {
         }
     }
 
-    /// The native program for `live` (decoded as `program`) if its structure's code is ready.
+    /// The native program for `live` (decoded as `program`) if its structure's code is ready;
+    /// else `program` back.
     pub fn native(
         &mut self,
         key: &CodeKey,
         live: &Algorithm,
-        program: &Program,
-    ) -> Option<JitProgram> {
+        program: Program,
+    ) -> Result<JitProgram, Program> {
         self.collect();
-        let code = self.ready.get(key)?;
-        let compiled = CompiledAlgorithm::new(code.clone(), live).ok()?;
-        Some(JitProgram::from_parts(
-            program.clone(),
-            compiled,
-            key.eval_type,
-        ))
-    }
-
-    /// Counts an evaluation that ran natively.
-    pub fn count_native(&mut self) {
-        self.stats.native_evaluations += 1;
+        let Some(code) = self.ready.get(key) else {
+            return Err(program);
+        };
+        match CompiledAlgorithm::new(code.clone(), live) {
+            Ok(compiled) => Ok(JitProgram::from_parts(program, compiled, key.eval_type)),
+            Err(_) => Err(program),
+        }
     }
 
     /// Records that the interpreter ran one evaluation of `examples` examples of `live`
