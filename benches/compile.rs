@@ -1,6 +1,6 @@
 //! Compile latency of the JIT: Predict+Learn of an algorithm to its two native loops (IR build,
 //! Cranelift compilation, definition and finalisation in the module), uncached, with the
-//! production settings (no e-graph optimisation, single-pass register allocation, verifier off).
+//! production settings (no e-graph optimisation, adaptive register allocation, verifier off).
 //!
 //! Targets: median ≤ 150 µs for the linear regressor at F=4, ≤ 400 µs for the neural net at F=16.
 //! Run with `cargo bench --bench compile`.

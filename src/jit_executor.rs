@@ -38,7 +38,7 @@ pub struct JitStats {
     pub prepared: u64,
     /// Programs whose code generation failed: they run in the interpreter.
     pub fallbacks: u64,
-    /// The compiler's own counters (compiles, cache hits, failures, modules).
+    /// The compiler's own counters (compiles, cache hits, failures, code generations).
     pub compiler: CompilerStats,
 }
 
@@ -107,7 +107,7 @@ impl JitProgram {
 }
 
 /// Prepares algorithms for native evaluation: one per worker thread (it owns a JIT
-/// [`Compiler`], its module and its code cache).
+/// [`Compiler`], its code memory and its code cache).
 #[derive(Debug)]
 pub struct JitExecutor {
     compiler: Result<Compiler, JitError>,

@@ -1,31 +1,33 @@
-//! The per-thread compiler: Cranelift contexts, the current JIT module, module recycling and the
-//! compile cache.
+//! The per-thread compiler: Cranelift contexts, code memory generations and the compile cache.
 //!
 //! Shape of cranelift-jit-demo: one [`Compiler`] per worker thread owns the
-//! `FunctionBuilderContext`, the `codegen::Context` and the current `JITModule`, reused across
-//! compilations. Compiled code lives in a module *generation*; every [`CompiledCode`] holds an
-//! `Arc` of its generation, and a generation frees its code memory (`free_memory`) when the last
-//! reference goes. A generation takes at most [`JitConfig::functions_per_module`] functions, and
-//! the cache drops entries of generations older than [`JitConfig::cached_generations`], so code
-//! memory stays bounded over a long search.
+//! `FunctionBuilderContext` and the `codegen::Context`, reused across compilations. Compiled code
+//! is copied into the code memory ([`crate::code_memory`]) of the current *generation*, with its
+//! calls to helpers patched to their addresses (no `cranelift-jit` module: it maps, protects and
+//! unmaps memory with system calls per function). Every [`CompiledCode`] holds an `Arc` of its
+//! generation, and a generation unmaps its code memory when the last reference goes. A generation
+//! takes at most [`JitConfig::functions_per_module`] functions, and the cache drops entries of
+//! generations older than [`JitConfig::cached_generations`], so code memory stays bounded over a
+//! long search.
 
 use crate::abi::LoopArgs;
-use crate::helpers::{self, Helper, Variant};
+use crate::code_memory::{CodeMemory, Mapping};
+use crate::helpers;
 use crate::lower::{self, HelperImports};
 use crate::{JitError, Scoring};
 use amlz_ir::analysis::{LiveStructure, constant_data, constant_slots, live_structure};
 use amlz_ir::{Algorithm, Layout, Rng};
-use cranelift_codegen::Context;
+use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{ExternalName, UserFuncName};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::FunctionBuilderContext;
-use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc};
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Cranelift's optimisation level for generated code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +65,8 @@ pub struct JitConfig {
     /// Run Cranelift's IR verifier on every function (on in tests, off in release: it adds
     /// 20–60% to compile time).
     pub verifier: bool,
-    /// Functions per module generation before a fresh module is started (two per algorithm).
+    /// Functions per code generation before a fresh generation is started (one per compiled
+    /// structure). The name is kept from when each generation was a `cranelift-jit` module.
     pub functions_per_module: usize,
     /// Most compiled structures kept in the cache (least recently used dropped first).
     pub cache_capacity: usize,
@@ -74,7 +77,7 @@ pub struct JitConfig {
 
 impl Default for JitConfig {
     /// No e-graph optimisation (the lowering already emits lean code), adaptive register
-    /// allocation, the verifier in debug builds only, modules of 1000 functions, a cache of 4096
+    /// allocation, the verifier in debug builds only, generations of 1000 functions, a cache of 4096
     /// structures over at most 4 generations.
     fn default() -> Self {
         JitConfig {
@@ -97,36 +100,35 @@ pub struct CompilerStats {
     pub cache_hits: u64,
     /// Compilations that failed (Cranelift error, unsupported case, panic).
     pub failures: u64,
-    /// Module generations started.
+    /// Code generations started.
     pub modules: u64,
 }
 
 /// Generations alive in this process (started and not yet freed), for tests and diagnostics.
 static LIVE_GENERATIONS: AtomicUsize = AtomicUsize::new(0);
 
-/// How many module generations are alive in the whole process (their code memory not yet freed).
+/// How many code generations are alive in the whole process (their code memory not yet freed).
 pub fn live_generations() -> usize {
     LIVE_GENERATIONS.load(Ordering::Relaxed)
 }
 
-/// One JIT module and the code in it; frees its memory when dropped.
+/// One generation of code memory and the code in it; unmaps it when dropped.
 struct Generation {
-    module: Mutex<Option<JITModule>>,
-    /// The live-module count of the compiler that made it.
+    /// Written only by the compiler that made the generation; the lock makes the generation
+    /// `Sync`, so that compiled code holding it can move between threads.
+    memory: Mutex<CodeMemory>,
+    /// The live-generation count of the compiler that made it.
     live: Arc<AtomicUsize>,
     index: u64,
 }
 
 impl Generation {
-    fn new(isa: &OwnedTargetIsa, index: u64, live: &Arc<AtomicUsize>) -> Generation {
-        let mut builder =
-            JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names());
-        helpers::register_symbols(&mut builder);
+    fn new(mapping: Mapping, index: u64, live: &Arc<AtomicUsize>) -> Generation {
         LIVE_GENERATIONS.fetch_add(1, Ordering::Relaxed);
         live.fetch_add(1, Ordering::Relaxed);
         Generation {
             live: live.clone(),
-            module: Mutex::new(Some(JITModule::new(builder))),
+            memory: Mutex::new(CodeMemory::new(mapping)),
             index,
         }
     }
@@ -134,24 +136,62 @@ impl Generation {
 
 impl Drop for Generation {
     fn drop(&mut self) {
-        let module = match self.module.get_mut() {
-            Ok(m) => m.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
-        if let Some(module) = module {
-            // SAFETY: the last reference to this generation is going away: every CompiledCode
-            // whose functions live in this module holds an Arc of it, so none can run again.
-            unsafe { module.free_memory() };
-        }
+        // The code memory itself is unmapped by its own Drop. SAFETY of that: the last
+        // reference to this generation is going away, and every CompiledCode whose functions
+        // live here holds an Arc of it, so none can run again.
         LIVE_GENERATIONS.fetch_sub(1, Ordering::Relaxed);
         self.live.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
+/// The code-memory mapping of this machine, probed once per process.
+fn mapping() -> Mapping {
+    static MAPPING: OnceLock<Mapping> = OnceLock::new();
+    *MAPPING.get_or_init(CodeMemory::best_mapping)
+}
+
+/// Resolves the relocations of freshly compiled code in `bytes`, which will run at address
+/// `at`: absolute 8-byte addresses of helpers, the only kind the lowering produces (it imports
+/// helpers as non-colocated functions and generates position-dependent code).
+fn relocate(
+    relocs: &[cranelift_codegen::FinalizedMachReloc],
+    func: &cranelift_codegen::ir::Function,
+    bytes: &mut [u8],
+    _at: usize,
+) -> Result<(), JitError> {
+    for r in relocs {
+        let target = match &r.target {
+            FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
+                let name = &func.params.user_named_funcs()[*name];
+                (name.namespace == 0)
+                    .then(|| helpers::by_name_index(name.index))
+                    .flatten()
+            }
+            _ => None,
+        }
+        .ok_or_else(|| {
+            JitError::Module(format!("relocation to an unknown target {:?}", r.target))
+        })?;
+        let offset = r.offset as usize;
+        match r.kind {
+            Reloc::Abs8 if offset + 8 <= bytes.len() => {
+                let value = (target as i64).wrapping_add(r.addend) as u64;
+                bytes[offset..offset + 8].copy_from_slice(&value.to_le_bytes());
+            }
+            kind => {
+                return Err(JitError::Module(format!(
+                    "unsupported relocation {kind:?} at offset {offset}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 type LoopFn = unsafe extern "C" fn(*mut LoopArgs) -> u64;
 
 /// Compiled train and validation loops for one live structure, layout and scoring. Shared
-/// (`Arc`) by every algorithm with that structure; keeps its module alive.
+/// (`Arc`) by every algorithm with that structure; keeps its code generation alive.
 pub struct CompiledCode {
     run: LoopFn,
     layout: Layout,
@@ -441,19 +481,19 @@ struct CacheEntry {
 }
 
 /// A JIT compiler for one thread: compiles algorithms to native train/validation loops, caches
-/// the code by live structure and recycles modules.
+/// the code by live structure and recycles code generations.
 pub struct Compiler {
-    /// The ISA with the single-pass register allocator (also the module's).
+    /// The ISA with the single-pass register allocator.
     isa: OwnedTargetIsa,
     /// The same ISA with the backtracking register allocator.
     isa_backtracking: OwnedTargetIsa,
-    /// How many of this compiler's modules are alive (not yet freed).
+    /// How many of this compiler's generations are alive (not yet freed).
     live: Arc<AtomicUsize>,
     config: JitConfig,
     fctx: FunctionBuilderContext,
     ctx: Context,
     generation: Arc<Generation>,
-    helper_ids: HashMap<(Helper, Variant), FuncId>,
+    mapping: Mapping,
     functions_in_generation: usize,
     next_generation: u64,
     cache: HashMap<CacheKey, CacheEntry>,
@@ -485,6 +525,9 @@ fn host_isa(config: &JitConfig, regalloc: &str) -> Result<OwnedTargetIsa, JitErr
         ("enable_verifier", verifier),
         ("use_colocated_libcalls", "false"),
         ("is_pic", "false"),
+        // Nothing unwinds through compiled code (helpers are `extern "C"` and cannot unwind,
+        // and no unwind tables are registered), so none is generated.
+        ("unwind_info", "false"),
     ] {
         flags
             .set(k, v)
@@ -497,20 +540,22 @@ fn host_isa(config: &JitConfig, regalloc: &str) -> Result<OwnedTargetIsa, JitErr
         .map_err(|e| JitError::Setup(e.to_string()))
 }
 
-fn module_error(e: ModuleError) -> JitError {
-    match e {
-        ModuleError::Compilation(c) => JitError::Codegen(c.to_string()),
-        other => JitError::Module(other.to_string()),
-    }
-}
-
 impl Compiler {
     /// A compiler for the host machine with `config`.
+    ///
+    /// x86-64 Linux only (see [`crate::code_memory`]); elsewhere this is a [`JitError::Setup`]
+    /// and the caller runs the interpreter.
     pub fn new(config: JitConfig) -> Result<Compiler, JitError> {
+        if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            return Err(JitError::Setup(
+                "the JIT's code memory is implemented for x86-64 Linux only".into(),
+            ));
+        }
         let isa = host_isa(&config, "single_pass")?;
         let isa_backtracking = host_isa(&config, "backtracking")?;
         let live = Arc::new(AtomicUsize::new(0));
-        let generation = Arc::new(Generation::new(&isa, 0, &live));
+        let mapping = mapping();
+        let generation = Arc::new(Generation::new(mapping, 0, &live));
         Ok(Compiler {
             isa,
             isa_backtracking,
@@ -519,7 +564,7 @@ impl Compiler {
             fctx: FunctionBuilderContext::new(),
             ctx: Context::new(),
             generation,
-            helper_ids: HashMap::new(),
+            mapping,
             functions_in_generation: 0,
             next_generation: 1,
             cache: HashMap::new(),
@@ -541,7 +586,7 @@ impl Compiler {
         self.stats
     }
 
-    /// How many of this compiler's modules are alive: the current one plus those still
+    /// How many of this compiler's code generations are alive: the current one plus those still
     /// referenced by cached or outstanding compiled code. Bounded by
     /// [`JitConfig::cached_generations`] + 1 when no compiled code is held elsewhere.
     pub fn live_modules(&self) -> usize {
@@ -623,38 +668,9 @@ impl Compiler {
     ) -> Result<String, JitError> {
         let structure = live_structure(algorithm, layout.features());
         lower::check(&structure, &layout)?;
-        let generation = self.generation.clone();
-        let mut guard = generation
-            .module
-            .lock()
-            .map_err(|_| JitError::Module("module lock poisoned".into()))?;
-        let module = guard
-            .as_mut()
-            .ok_or_else(|| JitError::Module("module already freed".into()))?;
-        let ptr = self.isa.pointer_type();
-        let call_conv = self.isa.default_call_conv();
-        module.clear_context(&mut self.ctx);
-        self.ctx.func.signature = lower::loop_signature(ptr, call_conv);
-        let imports = HelperImports {
-            module: &mut *module,
-            ids: &mut self.helper_ids,
-            refs: [None; Helper::COUNT],
-            features: layout.features(),
-            call_conv,
-            ptr,
-        };
-        let built = lower::build(
-            &mut self.ctx.func,
-            &mut self.fctx,
-            imports,
-            self.isa.frontend_config(),
-            layout,
-            &structure,
-            scoring,
-            self.config.regalloc != RegAlloc::SinglePass,
-        );
+        let built = self.build_function(&structure, layout, scoring);
         let text = self.ctx.func.display().to_string();
-        module.clear_context(&mut self.ctx);
+        self.ctx.clear();
         if built.is_err() {
             self.fctx = FunctionBuilderContext::new();
         }
@@ -679,12 +695,15 @@ impl Compiler {
         }
     }
 
-    /// Starts a fresh module; the cache forgets generations older than the configured window.
+    /// Starts a fresh generation; the cache forgets generations older than the configured window.
     fn rotate(&mut self) {
-        self.generation = Arc::new(Generation::new(&self.isa, self.next_generation, &self.live));
+        self.generation = Arc::new(Generation::new(
+            self.mapping,
+            self.next_generation,
+            &self.live,
+        ));
         self.next_generation += 1;
         self.stats.modules += 1;
-        self.helper_ids.clear();
         self.functions_in_generation = 0;
         let keep = self.config.cached_generations.max(1) as u64;
         let oldest = self.generation.index.saturating_sub(keep - 1);
@@ -705,7 +724,7 @@ impl Compiler {
             return Err(e);
         }
         let result = catch_unwind(AssertUnwindSafe(|| {
-            self.compile_in_module(structure, layout, scoring)
+            self.compile_function(structure, layout, scoring)
         }));
         let result = match result {
             Ok(r) => r,
@@ -715,7 +734,7 @@ impl Compiler {
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_else(|| "unknown panic".to_string());
-                // The contexts and the module may be half-way through a function: start afresh.
+                // The contexts may be half-way through a function: start afresh.
                 self.fctx = FunctionBuilderContext::new();
                 self.ctx = Context::new();
                 self.rotate();
@@ -734,47 +753,39 @@ impl Compiler {
         result
     }
 
-    fn compile_in_module(
+    /// Builds the loop function of `structure` into `self.ctx.func`.
+    fn build_function(
+        &mut self,
+        structure: &LiveStructure,
+        layout: Layout,
+        scoring: Scoring,
+    ) -> Result<(), JitError> {
+        let ptr = self.isa.pointer_type();
+        let call_conv = self.isa.default_call_conv();
+        self.ctx.clear();
+        self.ctx.func.name = UserFuncName::user(0, 0);
+        self.ctx.func.signature = lower::loop_signature(ptr, call_conv);
+        lower::build(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            HelperImports::new(layout.features(), call_conv, ptr),
+            self.isa.frontend_config(),
+            layout,
+            structure,
+            scoring,
+            self.config.regalloc != RegAlloc::SinglePass,
+        )
+    }
+
+    /// Builds, compiles and installs the loop function of `structure` in the current
+    /// generation.
+    fn compile_function(
         &mut self,
         structure: &LiveStructure,
         layout: Layout,
         scoring: Scoring,
     ) -> Result<Arc<CompiledCode>, JitError> {
-        let generation = self.generation.clone();
-        let mut guard = generation
-            .module
-            .lock()
-            .map_err(|_| JitError::Module("module lock poisoned".into()))?;
-        let module = guard
-            .as_mut()
-            .ok_or_else(|| JitError::Module("module already freed".into()))?;
-        let ptr = self.isa.pointer_type();
-        let call_conv = self.isa.default_call_conv();
-        let frontend = self.isa.frontend_config();
-        let sig = lower::loop_signature(ptr, call_conv);
-        let id = module
-            .declare_anonymous_function(&sig)
-            .map_err(module_error)?;
-        module.clear_context(&mut self.ctx);
-        self.ctx.func.signature = sig;
-        let imports = HelperImports {
-            module: &mut *module,
-            ids: &mut self.helper_ids,
-            refs: [None; Helper::COUNT],
-            features: layout.features(),
-            call_conv,
-            ptr,
-        };
-        lower::build(
-            &mut self.ctx.func,
-            &mut self.fctx,
-            imports,
-            frontend,
-            layout,
-            structure,
-            scoring,
-            self.config.regalloc != RegAlloc::SinglePass,
-        )?;
+        self.build_function(structure, layout, scoring)?;
         let backtracking = match self.config.regalloc {
             RegAlloc::Backtracking => true,
             RegAlloc::SinglePass => false,
@@ -792,23 +803,21 @@ impl Compiler {
             .ctx
             .compiled_code()
             .ok_or_else(|| JitError::Codegen("no code produced".into()))?;
-        let alignment = (code.buffer.alignment as u64)
-            .max(isa.function_alignment().minimum as u64)
-            .max(isa.symbol_alignment());
-        let relocs: Vec<ModuleReloc> = code
-            .buffer
-            .relocs()
-            .iter()
-            .map(|r| ModuleReloc::from_mach_reloc(r, &self.ctx.func, id))
-            .collect();
-        module
-            .define_function_bytes(id, alignment, code.code_buffer(), &relocs)
-            .map_err(module_error)?;
-        module.clear_context(&mut self.ctx);
+        let alignment = (code.buffer.alignment as usize)
+            .max(isa.function_alignment().minimum as usize)
+            .max(16);
+        let generation = self.generation.clone();
+        let run = {
+            let mut memory = generation
+                .memory
+                .lock()
+                .map_err(|_| JitError::Module("code memory lock poisoned".into()))?;
+            memory.install(code.code_buffer(), alignment, |bytes, at| {
+                relocate(code.buffer.relocs(), &self.ctx.func, bytes, at)
+            })?
+        };
+        self.ctx.clear();
         self.functions_in_generation += 1;
-        module.finalize_definitions().map_err(module_error)?;
-        let run = module.get_finalized_function(id);
-        drop(guard);
         let constants = structure
             .predict
             .iter()
@@ -816,8 +825,8 @@ impl Compiler {
             .map(|i| constant_slots(i.op))
             .sum();
         // SAFETY: the function was built with `loop_signature`, i.e. `(ptr) -> i64` in the
-        // platform's C calling convention.
-        let run = unsafe { std::mem::transmute::<*const u8, LoopFn>(run) };
+        // platform's C calling convention, and installed whole (relocations resolved).
+        let run = unsafe { std::mem::transmute::<*const u8, LoopFn>(run.as_ptr()) };
         Ok(Arc::new(CompiledCode {
             run,
             layout,

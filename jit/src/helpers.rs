@@ -1,8 +1,9 @@
 //! The Rust functions compiled code calls: libm, the evaluation's random stream, and the O(F²)
 //! matrix kernels of `amlz_ir::kernels`.
 //!
-//! Every helper is an `extern "C"` function registered by name in each JIT module
-//! ([`register_symbols`]); compiled code imports it under that name. The matrix kernels exist in
+//! Every helper is an `extern "C"` function; compiled code imports it as an external function
+//! named by [`name_index`], which the compiler resolves to its address ([`by_name_index`]) when it
+//! installs the code. The matrix kernels exist in
 //! one variant per common feature size (2, 4, 8, 16, 32: loops fully specialised, as in the
 //! interpreter) plus a dynamic one; all variants share one signature whose first argument is F.
 //!
@@ -13,7 +14,6 @@ use amlz_ir::Rng;
 use amlz_ir::kernels::{self as k, Dim, Dynamic, Fixed};
 use cranelift_codegen::ir::{AbiParam, Signature, Type, types};
 use cranelift_codegen::isa::CallConv;
-use cranelift_jit::JITBuilder;
 
 /// A feature size a helper variant is specialised for, made from the run-time F argument.
 trait HelperDim: Dim {
@@ -46,7 +46,7 @@ pub(crate) enum Variant {
 }
 
 impl Variant {
-    const ALL: [Variant; 6] = [
+    pub(crate) const ALL: [Variant; 6] = [
         Variant::F2,
         Variant::F4,
         Variant::F8,
@@ -54,6 +54,11 @@ impl Variant {
         Variant::F32,
         Variant::Dyn,
     ];
+
+    /// Position in [`Variant::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
 
     pub(crate) fn for_features(f: usize) -> Variant {
         match f {
@@ -63,17 +68,6 @@ impl Variant {
             16 => Variant::F16,
             32 => Variant::F32,
             _ => Variant::Dyn,
-        }
-    }
-
-    fn suffix(self) -> &'static str {
-        match self {
-            Variant::F2 => "f2",
-            Variant::F4 => "f4",
-            Variant::F8 => "f8",
-            Variant::F16 => "f16",
-            Variant::F32 => "f32",
-            Variant::Dyn => "dyn",
         }
     }
 }
@@ -302,13 +296,6 @@ macro_rules! helpers {
                 }
             }
 
-            fn base_name(self) -> &'static str {
-                match self {
-                    $(Helper::$pname => stringify!($pname),)*
-                    $(Helper::$sname => stringify!($sname),)*
-                }
-            }
-
             /// The address of the variant `v` (ignored for plain helpers).
             fn address(self, v: Variant) -> *const u8 {
                 match self {
@@ -370,16 +357,6 @@ helpers! {
 }
 
 impl Helper {
-    /// The symbol compiled code imports for variant `v`: `amlz_<Name>` for plain helpers,
-    /// `amlz_<Name>_<f4|…|dyn>` for sized ones.
-    pub(crate) fn symbol(self, v: Variant) -> String {
-        if self.is_sized() {
-            format!("amlz_{}_{}", self.base_name(), v.suffix())
-        } else {
-            format!("amlz_{}", self.base_name())
-        }
-    }
-
     /// The variant of this helper that serves feature size `f` (plain helpers have one).
     pub(crate) fn variant_for(self, f: usize) -> Variant {
         if self.is_sized() {
@@ -437,21 +414,25 @@ fn avx_address(_: Helper, _: Variant) -> Option<*const u8> {
     None
 }
 
-/// Registers every helper variant under its symbol, so that `finalize_definitions` never has to
-/// search the process for a name (a missing symbol panics there). Where the CPU has AVX and F is
+/// The address compiled code calls for helper `h`'s variant `v`. Where the CPU has AVX and F is
 /// a multiple of 4, the element-wise and product kernels are their AVX versions (same results
 /// bit for bit, see [`crate::avx`]).
-pub(crate) fn register_symbols(builder: &mut JITBuilder) {
-    for &h in Helper::ALL {
-        if h.is_sized() {
-            for v in Variant::ALL {
-                let address = avx_address(h, v).unwrap_or_else(|| h.address(v));
-                builder.symbol(h.symbol(v), address);
-            }
-        } else {
-            builder.symbol(h.symbol(Variant::Dyn), h.address(Variant::Dyn));
-        }
-    }
+pub(crate) fn address(h: Helper, v: Variant) -> *const u8 {
+    let v = if h.is_sized() { v } else { Variant::Dyn };
+    avx_address(h, v).unwrap_or_else(|| h.address(v))
+}
+
+/// The external-name index under which compiled code imports helper `h`'s variant `v`.
+pub(crate) fn name_index(h: Helper, v: Variant) -> u32 {
+    (h.index() * Variant::ALL.len() + v.index()) as u32
+}
+
+/// The address of the helper variant imported under external-name index `index`, if any.
+pub(crate) fn by_name_index(index: u32) -> Option<*const u8> {
+    let index = index as usize;
+    let h = *Helper::ALL.get(index / Variant::ALL.len())?;
+    let v = Variant::ALL[index % Variant::ALL.len()];
+    Some(address(h, v))
 }
 
 #[cfg(test)]
@@ -459,17 +440,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn symbols_are_distinct() {
-        let mut names = std::collections::HashSet::new();
-        for &h in Helper::ALL {
-            for v in Variant::ALL {
-                names.insert(h.symbol(v));
-            }
-        }
-        let sized = Helper::ALL.iter().filter(|h| h.is_sized()).count();
-        assert_eq!(names.len(), sized * 6 + (Helper::COUNT - sized));
+    fn name_indices_are_distinct_and_resolve() {
+        let mut seen = std::collections::HashSet::new();
         for (i, &h) in Helper::ALL.iter().enumerate() {
             assert_eq!(h.index(), i);
+            for v in Variant::ALL {
+                let n = name_index(h, v);
+                assert!(seen.insert(n), "{h:?} {v:?} shares index {n}");
+                assert_eq!(by_name_index(n), Some(address(h, v)));
+                assert!(!address(h, v).is_null());
+            }
         }
+        assert_eq!(
+            by_name_index((Helper::COUNT * Variant::ALL.len()) as u32),
+            None
+        );
+        // Sized helpers have distinct code per specialised size.
+        let h = Helper::Matmul;
+        assert_ne!(address(h, Variant::F4), address(h, Variant::F16));
     }
 }

@@ -8,12 +8,13 @@
 //! algorithm's constants. The code reads constants from that array rather than as immediates, so
 //! one compiled body serves every algorithm of the same live structure
 //! ([`amlz_ir::analysis::LiveStructure`]); the compiler caches bodies by structure, layout and
-//! scoring, and recycles its JIT modules so that code memory stays bounded.
+//! scoring, and recycles its code memory in generations so that it stays bounded.
 //!
 //! Inside an example, scalars and vectors are SSA values (vectors as `f64x2` chunks); memory is
 //! brought up to date after Predict and after Learn; values read before being written in an
 //! example stay in registers from one example to the next. Matrix ops, random fills and libm are
-//! calls to the Rust helpers of `helpers`, registered as symbols in every module.
+//! calls to the Rust helpers of `helpers`, patched to their addresses when the code is installed
+//! in the compiler's own executable memory (`code_memory`: no system call per function).
 //!
 //! Setup is not compiled: it runs once per task and the interpreter runs it. Memory is the
 //! shared layout of [`amlz_ir::Layout`], so the two executors hand memory to each other.
@@ -26,6 +27,7 @@
 mod abi;
 #[cfg(target_arch = "x86_64")]
 mod avx;
+mod code_memory;
 mod compiler;
 mod helpers;
 mod lower;
@@ -55,13 +57,14 @@ pub enum JitError {
     /// Cranelift rejected or failed to compile a function (verifier error, code too large, …).
     #[error("Cranelift failed to compile: {0}")]
     Codegen(String),
-    /// The JIT module failed (declaration, definition, memory, relocation).
+    /// Installing the code failed (code memory, relocation).
     #[error("JIT module error: {0}")]
     Module(String),
     /// The algorithm or layout is one the lowering does not handle.
     #[error("unsupported by the JIT: {0}")]
     Unsupported(String),
-    /// Code generation panicked; the compiler recovered with fresh contexts and a fresh module.
+    /// Code generation panicked; the compiler recovered with fresh contexts and a fresh code
+    /// generation.
     #[error("code generation panicked: {0}")]
     Panic(String),
 }

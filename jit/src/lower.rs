@@ -17,7 +17,7 @@
 //! Nothing here fuses or reorders.
 
 use crate::abi::LoopArgs;
-use crate::helpers::{Helper, Variant};
+use crate::helpers::Helper;
 use crate::{JitError, Scoring};
 use amlz_ir::analysis::{LiveStructure, StructuralInstruction};
 use amlz_ir::{Bank, Layout, Op};
@@ -28,43 +28,47 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_jit::JITModule;
-use cranelift_module::{FuncId, Linkage, Module};
-use std::collections::HashMap;
 use std::mem::offset_of;
 
-/// Imports helpers into the function being built: module declarations are made once per module
-/// (cached in `ids`), function references once per function.
-pub(crate) struct HelperImports<'m> {
-    pub(crate) module: &'m mut JITModule,
-    pub(crate) ids: &'m mut HashMap<(Helper, Variant), FuncId>,
+/// Imports helpers into the function being built, once per function. A helper is an external
+/// function named `u0:N` with `N` its [`crate::helpers::name_index`]; the compiler resolves the
+/// names when it installs the code ([`crate::helpers::by_name_index`]).
+pub(crate) struct HelperImports {
     pub(crate) refs: [Option<FuncRef>; Helper::COUNT],
     pub(crate) features: usize,
     pub(crate) call_conv: CallConv,
     pub(crate) ptr: Type,
 }
 
-impl HelperImports<'_> {
-    fn get(&mut self, h: Helper, func: &mut Function) -> Result<FuncRef, JitError> {
+impl HelperImports {
+    /// Imports for a function over `features` features.
+    pub(crate) fn new(features: usize, call_conv: CallConv, ptr: Type) -> HelperImports {
+        HelperImports {
+            refs: [None; Helper::COUNT],
+            features,
+            call_conv,
+            ptr,
+        }
+    }
+
+    fn get(&mut self, h: Helper, func: &mut Function) -> FuncRef {
         if let Some(r) = self.refs[h.index()] {
-            return Ok(r);
+            return r;
         }
         let v = h.variant_for(self.features);
-        let id = match self.ids.get(&(h, v)) {
-            Some(&id) => id,
-            None => {
-                let sig = h.shape().signature(self.ptr, self.call_conv);
-                let id = self
-                    .module
-                    .declare_function(&h.symbol(v), Linkage::Import, &sig)
-                    .map_err(|e| JitError::Module(e.to_string()))?;
-                self.ids.insert((h, v), id);
-                id
-            }
-        };
-        let r = self.module.declare_func_in_func(id, func);
+        let sig = func.import_signature(h.shape().signature(self.ptr, self.call_conv));
+        let name = func.declare_imported_user_function(ir::UserExternalName::new(
+            0,
+            crate::helpers::name_index(h, v),
+        ));
+        let r = func.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::User(name),
+            signature: sig,
+            colocated: false,
+            patchable: false,
+        });
         self.refs[h.index()] = Some(r);
-        Ok(r)
+        r
     }
 }
 
@@ -80,9 +84,9 @@ fn vector_flags() -> MemFlagsData {
 
 /// The translator of one function: the function builder, the helper imports, and the value
 /// cache described in the module documentation.
-struct Lowering<'a, 'm> {
+struct Lowering<'a> {
     b: FunctionBuilder<'a>,
-    helpers: HelperImports<'m>,
+    helpers: HelperImports,
     layout: Layout,
     f: usize,
     /// Cached value per scalar address.
@@ -123,13 +127,13 @@ fn chunk_type(f: usize, c: usize) -> Type {
     if 2 * c + 1 < f { F64X2 } else { F64 }
 }
 
-impl<'a, 'm> Lowering<'a, 'm> {
+impl<'a> Lowering<'a> {
     fn off(&self, bank: Bank, addr: u16) -> i32 {
         (self.layout.offset(bank, addr as usize) * 8) as i32
     }
 
     fn call(&mut self, h: Helper, args: &[Value]) -> Result<Option<Value>, JitError> {
-        let r = self.helpers.get(h, self.b.func)?;
+        let r = self.helpers.get(h, self.b.func);
         let inst = self.b.ins().call(r, args);
         Ok(self.b.inst_results(inst).first().copied())
     }
@@ -956,7 +960,7 @@ fn register_resident(
 pub(crate) fn build(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
-    helpers: HelperImports<'_>,
+    helpers: HelperImports,
     frontend: TargetFrontendConfig,
     layout: Layout,
     structure: &LiveStructure,
@@ -1051,7 +1055,7 @@ pub(crate) fn build(
     }
     t.b.ins().jump(body, &start);
     // The carried values for a jump back to the loop block.
-    let carry = |t: &mut Lowering<'_, '_>, out: &mut Vec<BlockArg>| {
+    let carry = |t: &mut Lowering<'_>, out: &mut Vec<BlockArg>| {
         for &(bank, a) in &carried {
             match bank {
                 Bank::Scalar => out.push(BlockArg::Value(t.s(a))),
@@ -1089,7 +1093,7 @@ pub(crate) fn build(
     let k1 = t.b.ins().iadd_imm_s(k, 1);
     let more = t.b.ins().icmp(IntCC::UnsignedLessThan, k1, count);
     // `if bad: return k`, continuing in a fresh block.
-    let check = |t: &mut Lowering<'_, '_>, bad: Value| {
+    let check = |t: &mut Lowering<'_>, bad: Value| {
         let cont = t.b.create_block();
         t.b.ins().brif(bad, exit, &[BlockArg::Value(k)], cont, &[]);
         t.b.seal_block(cont);
@@ -1097,7 +1101,7 @@ pub(crate) fn build(
         t.boundary();
     };
     // `|label - s1|` is NaN or above max_abs_error; also returns `label - s1`.
-    let error_check = |t: &mut Lowering<'_, '_>, pred: Value| -> (Value, Value) {
+    let error_check = |t: &mut Lowering<'_>, pred: Value| -> (Value, Value) {
         let max_err = load_arg(&mut t.b, F64, args, offset_of!(LoopArgs, max_abs_error));
         let e = t.b.ins().fsub(label, pred);
         let err = t.b.ins().fabs(e);

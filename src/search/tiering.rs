@@ -7,7 +7,7 @@
 //!
 //! Memory stays bounded: the ready-code table holds at most [`READY_CAPACITY`] structures and is
 //! emptied when full (hot structures come back within a few evaluations), the hotness table is
-//! emptied past [`HOT_CAPACITY`] entries, and compiled code is freed with its module once no
+//! emptied past [`HOT_CAPACITY`] entries, and compiled code is freed with its code generation once no
 //! table holds it.
 
 use crate::eval::BreakEven;
