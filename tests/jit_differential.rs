@@ -47,6 +47,12 @@ fn task(features: usize, n: usize, eval_type: EvalType, seed: u64) -> Task {
 }
 
 fn assert_same(algorithm: &Algorithm, counts: MemoryCounts, task: &Task) {
+    assert!(compare(algorithm, counts, task).0 > 0.0);
+}
+
+/// Runs both executors and asserts equal fitness, train steps, predictions, memory and random
+/// stream; returns the fitness and the train steps.
+fn compare(algorithm: &Algorithm, counts: MemoryCounts, task: &Task) -> (f64, u64) {
     let layout = Layout::new(task.features, counts).unwrap();
     let program = Program::new(algorithm, layout).unwrap();
     let mut executor = JitExecutor::new(JitConfig::default());
@@ -60,11 +66,34 @@ fn assert_same(algorithm: &Algorithm, counts: MemoryCounts, task: &Task) {
     let oj = jit_executor::evaluate(&jit, task, &mut mem_j, &mut rj, &Limits::FULL, &mut tj);
     assert_eq!(oi.fitness.to_bits(), oj.fitness.to_bits());
     assert_eq!(oi.train_steps, oj.train_steps);
-    assert_eq!(ti, tj);
-    let bits = |m: &Memory| m.values().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(&mem_i), bits(&mem_j));
+    let bits = |xs: &[f64]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&ti.train), bits(&tj.train));
+    assert_eq!(bits(&ti.valid), bits(&tj.valid));
+    assert_eq!(bits(mem_i.values()), bits(mem_j.values()));
     assert_eq!(ri, rj);
-    assert!(oi.fitness > 0.0);
+    (oi.fitness, oi.train_steps as u64)
+}
+
+#[test]
+fn early_stop_bounds_match_the_interpreter() {
+    let counts = MemoryCounts {
+        scalars: 5,
+        vectors: 3,
+        matrices: 0,
+    };
+    let mut t = task(4, 200, EvalType::RmsError, 5);
+    // A learning rate that diverges to inf and then NaN within the first examples.
+    let diverging = handmade::linear(30.0);
+    let mut steps = Vec::new();
+    for bound in [f64::NAN, f64::INFINITY, 1e300, 100.0, 2.0, 0.5, 1e-9] {
+        t.max_abs_error = bound;
+        steps.push(compare(&diverging, counts, &t).1);
+        compare(&handmade::linear(0.01), counts, &t);
+    }
+    // The bounds do stop training at different examples (the comparison is not vacuous), and
+    // a NaN bound stops only at a NaN error, as an infinite one does.
+    assert!(steps.windows(2).any(|w| w[0] != w[1]), "{steps:?}");
+    assert_eq!(steps[0], steps[1]);
 }
 
 #[test]

@@ -380,7 +380,14 @@ impl CompiledAlgorithm {
             predictions: predictions.as_mut_ptr(),
             count: ex.count as u64,
             mode: 0,
-            max_abs_error: ex.max_abs_error,
+            // The loop tests `!(|e| <= max)`, which is `|e|.is_nan() || |e| > max` for every
+            // max but NaN; with a NaN max the interpreter stops only on a NaN error, as it does
+            // with an infinite one.
+            max_abs_error: if ex.max_abs_error.is_nan() {
+                f64::INFINITY
+            } else {
+                ex.max_abs_error
+            },
             loss: 0.0,
             wrong: 0,
         }

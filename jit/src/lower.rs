@@ -1091,7 +1091,8 @@ pub(crate) fn build(
     let ppred = t.b.ins().iadd(preds, k8);
     let count = load_arg(&mut t.b, I64, args, offset_of!(LoopArgs, count));
     let k1 = t.b.ins().iadd_imm_s(k, 1);
-    let more = t.b.ins().icmp(IntCC::UnsignedLessThan, k1, count);
+    // `k + 1 < count`, compared at each back edge so that the branch consumes the flags.
+    let more = |t: &mut Lowering<'_>| t.b.ins().icmp(IntCC::UnsignedLessThan, k1, count);
     // `if bad: return k`, continuing in a fresh block.
     let check = |t: &mut Lowering<'_>, bad: Value| {
         let cont = t.b.create_block();
@@ -1105,9 +1106,11 @@ pub(crate) fn build(
         let max_err = load_arg(&mut t.b, F64, args, offset_of!(LoopArgs, max_abs_error));
         let e = t.b.ins().fsub(label, pred);
         let err = t.b.ins().fabs(e);
-        let nan = t.b.ins().fcmp(FloatCC::Unordered, err, err);
-        let big = t.b.ins().fcmp(FloatCC::GreaterThan, err, max_err);
-        (t.b.ins().bor(nan, big), e)
+        // One compare that the branch consumes directly (no flags materialised).
+        let bad =
+            t.b.ins()
+                .fcmp(FloatCC::UnorderedOrGreaterThan, err, max_err);
+        (bad, e)
     };
     // RMS_ERROR: train and validation make the same prediction record and error check, so
     // they are done once, before the loops part.
@@ -1150,8 +1153,9 @@ pub(crate) fn build(
         BlockArg::Value(wrong_in),
     ];
     carry(&mut t, &mut again);
+    let m = more(&mut t);
     t.b.ins()
-        .brif(more, body, &again, exit, &[BlockArg::Value(count)]);
+        .brif(m, body, &again, exit, &[BlockArg::Value(count)]);
 
     // Validation: the loss bookkeeping.
     (t.sval, t.vval) = after_predict;
@@ -1189,7 +1193,8 @@ pub(crate) fn build(
         BlockArg::Value(wrong),
     ];
     carry(&mut t, &mut again);
-    t.b.ins().brif(more, body, &again, done_valid, &[]);
+    let m = more(&mut t);
+    t.b.ins().brif(m, body, &again, done_valid, &[]);
     t.b.seal_block(body);
     t.b.seal_block(done_valid);
     t.b.switch_to_block(done_valid);
