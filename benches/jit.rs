@@ -3,6 +3,12 @@
 //! F=16, and random programs. Each measurement is one whole evaluation (Setup, 1000 train
 //! examples, 100 validation examples); the throughput is per example (train + validation).
 //!
+//! `linear_F4/native_floor` is the linear regressor's evaluation written by hand in Rust (the
+//! same IEEE operations in the same order, weights in registers, no interpreter or JIT
+//! machinery): the bound that any bit-exact executor meets on this algorithm, set by the
+//! latency of the chain of dependent floating-point operations from one example's weights to
+//! the next. It shows how far the JIT is from that bound.
+//!
 //! Run with `cargo bench --bench jit`.
 
 use amlz::eval::{Limits, NoObserver};
@@ -97,6 +103,59 @@ fn jit_all(programs: &[Prepared], task: &Task, memory: &mut Memory) -> f64 {
         .fitness;
     }
     sum
+}
+
+/// The linear regressor's train loop and validation (RMS_ERROR) by hand, with learning rate
+/// `lr`: `s1 = dot(v0, v1)`; Learn `s3 = s0 - s1; s4 = s3 * s2; v2 = s4 * v0; v1 = v1 + v2`.
+/// Returns the final weights and the summed squared validation error (before the fitness
+/// transform, which is the same per-evaluation constant work in every executor).
+fn linear_native_f4(task: &Task, lr: f64) -> ([f64; 4], f64) {
+    let (mut w0, mut w1, mut w2, mut w3) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for (x, &y) in task.train_features.chunks_exact(4).zip(&task.train_labels) {
+        let s1 = x[0] * w0 + x[1] * w1 + x[2] * w2 + x[3] * w3;
+        let e = y - s1;
+        if e.abs().is_nan() || e.abs() > task.max_abs_error {
+            break;
+        }
+        let s4 = e * lr;
+        w0 += s4 * x[0];
+        w1 += s4 * x[1];
+        w2 += s4 * x[2];
+        w3 += s4 * x[3];
+    }
+    let mut loss = 0.0;
+    for (x, &y) in task.valid_features.chunks_exact(4).zip(&task.valid_labels) {
+        let e = y - (x[0] * w0 + x[1] * w1 + x[2] * w2 + x[3] * w3);
+        loss += e * e;
+    }
+    ([w0, w1, w2, w3], loss)
+}
+
+/// Adds `linear_F4/native_floor` beside the executors (see the module doc), after checking
+/// that it computes the interpreter's weights bit for bit.
+fn bench_native_floor(c: &mut Criterion, lin: &Prepared, task: &Task) {
+    let mut memory = Memory::default();
+    let mut rng = Rng::new(1);
+    interp::evaluate(
+        &lin.interp,
+        task,
+        &mut memory,
+        &mut rng,
+        &Limits::FULL,
+        &mut NoObserver,
+    );
+    let layout = lin.interp.layout();
+    let lr = memory.values()[layout.offset(amlz_ir::Bank::Scalar, 2)];
+    let v1 = layout.offset(amlz_ir::Bank::Vector, 1);
+    let (w, _) = linear_native_f4(task, lr);
+    let bits = |xs: &[f64]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&w), bits(&memory.values()[v1..v1 + 4]));
+    let mut group = c.benchmark_group("linear_F4");
+    group.throughput(Throughput::Elements((TRAIN + VALID) as u64));
+    group.bench_function("native_floor", |b| {
+        b.iter(|| black_box(linear_native_f4(black_box(task), black_box(lr))))
+    });
+    group.finish();
 }
 
 fn bench_pair(c: &mut Criterion, name: &str, programs: &[Prepared], task: &Task) {
@@ -195,6 +254,9 @@ fn benches(c: &mut Criterion) {
         .unwrap();
         let lin = [prepare(&mut executor, &handmade::linear(0.01), lin_layout)];
         bench_pair(c, &format!("linear_F{f}"), &lin, &t);
+        if f == 4 {
+            bench_native_floor(c, &lin[0], &t);
+        }
         let nn = [prepare(&mut executor, &handmade::neural_net(), nn_layout)];
         bench_pair(c, &format!("neural_net_F{f}"), &nn, &t);
         // Random programs over all ops: dominated by Gaussian fills (a logarithm and a cosine
