@@ -941,8 +941,9 @@ fn register_resident(
 ///
 /// One function serves both loops (`LoopArgs::mode`: 0 train, 1 validation), so that Predict and
 /// the per-function costs of Cranelift are paid once. A do-while over the examples (the caller
-/// never asks for zero); the index, in validation the loss and wrong count, and the
-/// register-resident addresses (see [`register_resident`]) are the loop block's parameters.
+/// never asks for zero); the index and the register-resident addresses (see
+/// [`register_resident`]) are the loop block's parameters. The validation loss and wrong count
+/// accumulate in `LoopArgs` (which the caller zeroes).
 /// Memory is brought up to date after Predict and after Learn, so that the exits store nothing;
 /// `s0` and `v0`, which only the loop writes, are left to the caller.
 ///
@@ -953,8 +954,8 @@ fn register_resident(
 /// train:   [ACCURACY: s1 = sigmoid(s1), stored; predictions[k] = s1; error check as above]
 ///          s0 = label; Learn; store changes; k += 1; if k < count goto body(k); return count
 /// valid:   [ACCURACY: predictions[k] = s1; p = sigmoid(s1); if p > 1 or p < 0: return k;
-///          wrong += (label > 0.5) != (p > 0.5)]  [RMS_ERROR: loss += e * e]
-///          k += 1; if k < count goto body(k); store loss and wrong count; return count
+///          args.wrong += (label > 0.5) != (p > 0.5)]  [RMS_ERROR: args.loss += e * e]
+///          k += 1; if k < count goto body(k); return count
 /// ```
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build(
@@ -987,8 +988,6 @@ pub(crate) fn build(
     let entry = b.create_block();
     let body = b.create_block();
     let k = b.append_block_param(body, I64);
-    let loss_in = b.append_block_param(body, F64);
-    let wrong_in = b.append_block_param(body, I64);
     let exit = b.create_block();
     let exit_k = b.append_block_param(exit, I64);
 
@@ -1001,7 +1000,6 @@ pub(crate) fn build(
     let rng = needs_rng.then(|| load_arg(&mut b, ptr, args, offset_of!(LoopArgs, rng)));
     let scratch = needs_scratch.then(|| load_arg(&mut b, ptr, args, offset_of!(LoopArgs, scratch)));
     let zero_i = b.ins().iconst(I64, 0);
-    let zero_f = b.ins().f64const(0.0);
 
     let mut t = Lowering {
         b,
@@ -1022,11 +1020,7 @@ pub(crate) fn build(
     };
     // Values that live in registers over the whole loop: loaded once here; the carried ones
     // (written in the loop) travel as parameters of the loop block.
-    let mut start = vec![
-        BlockArg::Value(zero_i),
-        BlockArg::Value(zero_f),
-        BlockArg::Value(zero_i),
-    ];
+    let mut start = vec![BlockArg::Value(zero_i)];
     for &(bank, a) in carried.iter().chain(&invariant) {
         match bank {
             Bank::Scalar => {
@@ -1147,11 +1141,7 @@ pub(crate) fn build(
         t.lower(ins)?;
     }
     t.sync();
-    let mut again = vec![
-        BlockArg::Value(k1),
-        BlockArg::Value(loss_in),
-        BlockArg::Value(wrong_in),
-    ];
+    let mut again = vec![BlockArg::Value(k1)];
     carry(&mut t, &mut again);
     let m = more(&mut t);
     t.b.ins()
@@ -1161,7 +1151,10 @@ pub(crate) fn build(
     (t.sval, t.vval) = after_predict;
     t.b.switch_to_block(valid);
     t.boundary();
-    let (loss, wrong) = match rms_e {
+    // The loss and the wrong count accumulate in the arguments (in memory, not as loop
+    // parameters: the train loop never touches them, and fewer loop parameters make a smaller
+    // register-allocation problem).
+    match rms_e {
         None => {
             // p = sigmoid(s1), not written back; fails outside [0, 1]; NaN counts as class 0.
             let pred = t.s(1);
@@ -1178,39 +1171,26 @@ pub(crate) fn build(
             let ne = t.b.ins().bxor(yl, yp);
             debug_assert_eq!(t.b.func.dfg.value_type(ne), I8);
             let ne = t.b.ins().uextend(I64, ne);
-            (loss_in, t.b.ins().iadd(wrong_in, ne))
+            let off = offset_of!(LoopArgs, wrong) as i32;
+            let wrong = t.b.ins().load(I64, scalar_flags(), args, off);
+            let wrong = t.b.ins().iadd(wrong, ne);
+            t.b.ins().store(scalar_flags(), wrong, args, off);
         }
         Some(e) => {
             // e = y - s1 (checked above); loss += e * e.
             let sq = t.b.ins().fmul(e, e);
-            (t.b.ins().fadd(loss_in, sq), wrong_in)
+            let off = offset_of!(LoopArgs, loss) as i32;
+            let loss = t.b.ins().load(F64, scalar_flags(), args, off);
+            let loss = t.b.ins().fadd(loss, sq);
+            t.b.ins().store(scalar_flags(), loss, args, off);
         }
-    };
-    let done_valid = t.b.create_block();
-    let mut again = vec![
-        BlockArg::Value(k1),
-        BlockArg::Value(loss),
-        BlockArg::Value(wrong),
-    ];
+    }
+    let mut again = vec![BlockArg::Value(k1)];
     carry(&mut t, &mut again);
     let m = more(&mut t);
-    t.b.ins().brif(m, body, &again, done_valid, &[]);
+    t.b.ins()
+        .brif(m, body, &again, exit, &[BlockArg::Value(count)]);
     t.b.seal_block(body);
-    t.b.seal_block(done_valid);
-    t.b.switch_to_block(done_valid);
-    t.b.ins().store(
-        scalar_flags(),
-        loss,
-        args,
-        offset_of!(LoopArgs, loss) as i32,
-    );
-    t.b.ins().store(
-        scalar_flags(),
-        wrong,
-        args,
-        offset_of!(LoopArgs, wrong) as i32,
-    );
-    t.b.ins().return_(&[count]);
 
     t.b.seal_block(exit);
     t.b.switch_to_block(exit);
