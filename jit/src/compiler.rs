@@ -150,14 +150,13 @@ fn mapping() -> Mapping {
     *MAPPING.get_or_init(CodeMemory::best_mapping)
 }
 
-/// Resolves the relocations of freshly compiled code in `bytes`, which will run at address
-/// `at`: absolute 8-byte addresses of helpers, the only kind the lowering produces (it imports
-/// helpers as non-colocated functions and generates position-dependent code).
+/// Resolves the relocations of freshly compiled code in `bytes`: absolute 8-byte addresses of
+/// helpers, the only kind the lowering produces (it imports helpers as non-colocated functions
+/// and generates position-dependent code, so nothing is relative to where the code runs).
 fn relocate(
     relocs: &[cranelift_codegen::FinalizedMachReloc],
     func: &cranelift_codegen::ir::Function,
     bytes: &mut [u8],
-    _at: usize,
 ) -> Result<(), JitError> {
     for r in relocs {
         let target = match &r.target {
@@ -819,8 +818,8 @@ impl Compiler {
                 .memory
                 .lock()
                 .map_err(|_| JitError::Module("code memory lock poisoned".into()))?;
-            memory.install(code.code_buffer(), alignment, |bytes, at| {
-                relocate(code.buffer.relocs(), &self.ctx.func, bytes, at)
+            memory.install(code.code_buffer(), alignment, |bytes, _| {
+                relocate(code.buffer.relocs(), &self.ctx.func, bytes)
             })?
         };
         self.ctx.clear();
@@ -1011,6 +1010,40 @@ mod tests {
         assert!(c.stats().modules > 5);
         c.clear_cache();
         assert_eq!(c.live_modules(), 1, "only the current module remains");
+    }
+
+    #[test]
+    fn relocations_resolve_helpers_and_refuse_anything_else() {
+        use cranelift_codegen::FinalizedMachReloc;
+        use cranelift_codegen::ir::{Function, LibCall, UserExternalName};
+        let mut func = Function::new();
+        let index = helpers::name_index(helpers::Helper::ALL[0], helpers::Variant::F4);
+        let known = func.declare_imported_user_function(UserExternalName::new(0, index));
+        let unknown = func.declare_imported_user_function(UserExternalName::new(0, 1 << 20));
+        let reloc = |target, kind, offset| FinalizedMachReloc {
+            offset,
+            kind,
+            target: FinalizedRelocTarget::ExternalName(target),
+            addend: 0,
+        };
+        let mut bytes = [0u8; 16];
+        relocate(
+            &[reloc(ExternalName::User(known), Reloc::Abs8, 4)],
+            &func,
+            &mut bytes,
+        )
+        .unwrap();
+        let expected = helpers::by_name_index(index).unwrap() as u64;
+        assert_eq!(bytes[4..12], expected.to_le_bytes());
+        for bad in [
+            reloc(ExternalName::User(unknown), Reloc::Abs8, 0),
+            reloc(ExternalName::LibCall(LibCall::FloorF64), Reloc::Abs8, 0),
+            reloc(ExternalName::User(known), Reloc::X86CallPCRel4, 0),
+            reloc(ExternalName::User(known), Reloc::Abs8, 12),
+        ] {
+            let err = relocate(&[bad], &func, &mut bytes).unwrap_err();
+            assert!(matches!(err, JitError::Module(_)), "{err}");
+        }
     }
 
     #[test]
