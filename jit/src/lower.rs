@@ -103,6 +103,9 @@ struct Lowering<'a> {
     scratch: Option<Value>,
     /// The current example's features: `v0`'s value (helpers read it from here).
     row: Option<Value>,
+    /// `(label, prediction, label - prediction)` of the early-stop test, whose block dominates
+    /// Learn.
+    error: Option<(Value, Value, Value)>,
     /// The next constant slot.
     slot: usize,
     /// Whether cached values stay in use across block boundaries (good with the backtracking
@@ -405,7 +408,12 @@ impl<'a> Lowering<'a> {
                 let y = self.s(b);
                 let r = match ins.op {
                     ScalarSum => self.b.ins().fadd(x, y),
-                    ScalarDiff => self.b.ins().fsub(x, y),
+                    // Learn's usual first step, `s0 - s1` (label minus prediction), is the
+                    // difference the early-stop test already computed: reuse it.
+                    ScalarDiff => match self.error {
+                        Some((l, p, e)) if (l, p) == (x, y) => e,
+                        _ => self.b.ins().fsub(x, y),
+                    },
                     ScalarProduct => self.b.ins().fmul(x, y),
                     ScalarDivision => self.b.ins().fdiv(x, y),
                     // if b < a { b } else { a }
@@ -1015,6 +1023,7 @@ pub(crate) fn build(
         rng,
         scratch,
         row: None,
+        error: None,
         slot: 0,
         keep_across_blocks,
     };
@@ -1113,6 +1122,7 @@ pub(crate) fn build(
         let pred = t.s(1);
         t.b.ins().store(scalar_flags(), pred, ppred, 0);
         let (bad, e) = error_check(&mut t, pred);
+        t.error = Some((label, pred, e));
         check(&mut t, bad);
         rms_e = Some(e);
     }
@@ -1133,7 +1143,8 @@ pub(crate) fn build(
         t.set_s(1, sg);
         t.sync();
         t.b.ins().store(scalar_flags(), sg, ppred, 0);
-        let (bad, _) = error_check(&mut t, sg);
+        let (bad, e) = error_check(&mut t, sg);
+        t.error = Some((label, sg, e));
         check(&mut t, bad);
     }
     t.sval[0] = Some(label);
