@@ -200,3 +200,32 @@ fn random_algorithms_match_the_interpreter() {
     assert_eq!(report.mismatches, 0, "{}", report.summary());
     assert_eq!(report.fallbacks, 0, "{}", report.summary());
 }
+
+/// Code without matrices at F ≤ 4 keeps vectors as scalar values (no `f64x2` chunks): a
+/// separate lowering path, checked here on its own.
+#[test]
+fn random_scalar_vector_algorithms_match_the_interpreter() {
+    let ops = amlz_ir::ALL_OPS
+        .iter()
+        .copied()
+        .filter(|op| {
+            let info = op.info();
+            *op != amlz_ir::Op::NoOp
+                && ![info.in1, info.in2, info.out].contains(&Some(amlz_ir::Bank::Matrix))
+        })
+        .collect();
+    let config = VerifyConfig {
+        programs: if cfg!(debug_assertions) { 1000 } else { 5000 },
+        seed: 8,
+        features: vec![1, 2, 3, 4],
+        ops,
+        ir_verifier: true,
+        ..VerifyConfig::default()
+    };
+    let report = verify::run(&config, |_| {});
+    for f in &report.failures {
+        eprintln!("{}", f.report);
+    }
+    assert_eq!(report.mismatches, 0, "{}", report.summary());
+    assert_eq!(report.fallbacks, 0, "{}", report.summary());
+}

@@ -112,6 +112,8 @@ struct Lowering<'a> {
     /// register allocator); else they are reloaded from memory after each boundary, which
     /// spares the single-pass allocator from spilling them.
     keep_across_blocks: bool,
+    /// Elements per vector chunk (see [`chunk_width`]).
+    width: usize,
 }
 
 /// Up to this F, element-wise matrix binaries, outer products and matrix-vector products are
@@ -120,17 +122,48 @@ struct Lowering<'a> {
 /// compiles 10–20× slower.
 const INLINE_MATRIX_MAX_F: usize = 4;
 
-/// Number of `f64x2`/`f64` chunks of a vector of F elements.
-fn num_chunks(f: usize) -> usize {
-    f.div_ceil(2)
-}
+/// Up to this F, the vectors of code that touches no matrix are F scalar `f64` values rather
+/// than `f64x2` chunks. Small-F code is bound by the latency of its dependency chains (a
+/// dot product feeding Learn feeding the next dot product), and every reduction or scalar
+/// broadcast on `f64x2` chunks puts a lane shuffle on that chain; scalar values need none.
+/// The linear regressor at F=4 runs ~8% faster. Code with matrices keeps chunks: its inline
+/// matrix ops are written on them, and its width pays there.
+const SCALAR_VECTOR_MAX_F: usize = 4;
 
-/// The type of chunk `c`: `f64x2`, except the tail of an odd F.
-fn chunk_type(f: usize, c: usize) -> Type {
-    if 2 * c + 1 < f { F64X2 } else { F64 }
+/// Elements per vector chunk for `structure` at feature size `f`: 1 (scalar `f64` values, see
+/// [`SCALAR_VECTOR_MAX_F`]) or 2 (`f64x2` chunks, an `f64` tail when F is odd).
+fn chunk_width(structure: &LiveStructure, f: usize) -> usize {
+    let touches_matrices = structure.predict.iter().chain(&structure.learn).any(|i| {
+        let info = i.op.info();
+        [info.in1, info.in2, info.out].contains(&Some(Bank::Matrix))
+    });
+    if f <= SCALAR_VECTOR_MAX_F && !touches_matrices {
+        1
+    } else {
+        2
+    }
 }
 
 impl<'a> Lowering<'a> {
+    /// Number of chunks of a vector.
+    fn num_chunks(&self) -> usize {
+        self.f.div_ceil(self.width)
+    }
+
+    /// The type of chunk `c`: `f64x2`, except the tail of an odd F and every chunk of width 1.
+    fn chunk_type(&self, c: usize) -> Type {
+        if self.width == 2 && 2 * c + 1 < self.f {
+            F64X2
+        } else {
+            F64
+        }
+    }
+
+    /// Byte offset of chunk `c` within a vector.
+    fn chunk_offset(&self, c: usize) -> i32 {
+        (c * 8 * self.width) as i32
+    }
+
     fn off(&self, bank: Bank, addr: u16) -> i32 {
         (self.layout.offset(bank, addr as usize) * 8) as i32
     }
@@ -181,27 +214,29 @@ impl<'a> Lowering<'a> {
     // -- vectors ----------------------------------------------------------------------------
 
     fn load_vector(&mut self, base: Value, off: i32) -> Vec<Value> {
-        (0..num_chunks(self.f))
+        (0..self.num_chunks())
             .map(|c| {
-                let ty = chunk_type(self.f, c);
+                let ty = self.chunk_type(c);
                 let flags = if ty == F64 {
                     scalar_flags()
                 } else {
                     vector_flags()
                 };
-                self.b.ins().load(ty, flags, base, off + (c * 16) as i32)
+                let at = off + self.chunk_offset(c);
+                self.b.ins().load(ty, flags, base, at)
             })
             .collect()
     }
 
     fn store_vector(&mut self, vals: &[Value], base: Value, off: i32) {
         for (c, &v) in vals.iter().enumerate() {
-            let flags = if chunk_type(self.f, c) == F64 {
+            let flags = if self.chunk_type(c) == F64 {
                 scalar_flags()
             } else {
                 vector_flags()
             };
-            self.b.ins().store(flags, v, base, off + (c * 16) as i32);
+            let at = off + self.chunk_offset(c);
+            self.b.ins().store(flags, v, base, at);
         }
     }
 
@@ -299,7 +334,7 @@ impl<'a> Lowering<'a> {
 
     /// F scalars packed into a vector value's chunks.
     fn chunks_of(&mut self, xs: &[Value]) -> Vec<Value> {
-        xs.chunks(2)
+        xs.chunks(self.width)
             .map(|pair| match *pair {
                 [x, y] => {
                     let v = self.b.ins().scalar_to_vector(F64X2, x);
@@ -364,9 +399,9 @@ impl<'a> Lowering<'a> {
     }
 
     /// The scalar `x` for each chunk type: `[x as f64, x splat to f64x2]` (the splat made once
-    /// per op, only when F > 1).
+    /// per op, only when there are `f64x2` chunks).
     fn widen(&mut self, x: Value) -> [Value; 2] {
-        let v2 = if self.f > 1 {
+        let v2 = if self.width == 2 && self.f > 1 {
             self.b.ins().splat(F64X2, x)
         } else {
             x
@@ -478,8 +513,8 @@ impl<'a> Lowering<'a> {
             ScalarBroadcast => {
                 let s = self.s(a);
                 let w = self.widen(s);
-                let r = (0..num_chunks(f))
-                    .map(|c| Self::pick(chunk_type(f, c), w))
+                let r = (0..self.num_chunks())
+                    .map(|c| Self::pick(self.chunk_type(c), w))
                     .collect();
                 self.set_v(o, r);
             }
@@ -729,8 +764,8 @@ impl<'a> Lowering<'a> {
                     )));
                 }
                 let mut vals = self.v(o);
-                let chunk = e / 2;
-                vals[chunk] = if chunk_type(f, chunk) == F64 {
+                let chunk = e / self.width;
+                vals[chunk] = if self.chunk_type(chunk) == F64 {
                     c
                 } else {
                     self.b.ins().insertlane(vals[chunk], c, (e % 2) as u8)
@@ -1026,6 +1061,7 @@ pub(crate) fn build(
         error: None,
         slot: 0,
         keep_across_blocks,
+        width: chunk_width(structure, f),
     };
     // Values that live in registers over the whole loop: loaded once here; the carried ones
     // (written in the loop) travel as parameters of the loop block.
