@@ -1173,6 +1173,13 @@ pub(crate) fn build(
     // Train: (ACCURACY) the write-back and the error check, then Learn.
     t.b.switch_to_block(train);
     t.boundary();
+    // With f64x2 chunks, Learn reloads the features (already in L1) rather than keeping
+    // Predict's copy alive across the early-stop test: at F=16 eight f64x2 features beside
+    // eight carried weights exhaust the 16 vector registers and force spills (the linear
+    // regressor runs 1.1x faster). Scalar vectors (F <= 4) are few enough to stay.
+    if t.width == 2 {
+        t.vval[0] = None;
+    }
     if scoring == Scoring::Accuracy {
         let s1 = t.s(1);
         let sg = t.sigmoid(s1)?;
