@@ -549,7 +549,7 @@ fn host_isa(config: &JitConfig, regalloc: &str) -> Result<OwnedTargetIsa, JitErr
 impl Compiler {
     /// A compiler for the host machine with `config`.
     ///
-    /// x86-64 Linux only (see [`crate::code_memory`]); elsewhere this is a [`JitError::Setup`]
+    /// x86-64 Linux only (the code memory relies on it); elsewhere this is a [`JitError::Setup`]
     /// and the caller runs the interpreter.
     pub fn new(config: JitConfig) -> Result<Compiler, JitError> {
         if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {

@@ -10,7 +10,8 @@
 //! ([`amlz_ir::analysis::LiveStructure`]); the compiler caches bodies by structure, layout and
 //! scoring, and recycles its code memory in generations so that it stays bounded.
 //!
-//! Inside an example, scalars and vectors are SSA values (vectors as `f64x2` chunks); memory is
+//! Inside an example, scalars and vectors are SSA values (vectors as `f64x2` chunks, or as F
+//! scalars in matrix-free code at F ≤ 4, where lane shuffles would lengthen the critical path); memory is
 //! brought up to date after Predict and after Learn; values read before being written in an
 //! example stay in registers from one example to the next. Matrix ops, random fills and libm are
 //! calls to the Rust helpers of `helpers`, patched to their addresses when the code is installed
