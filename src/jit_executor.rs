@@ -11,7 +11,8 @@
 //! the prepared program keeps the error, every evaluation of it runs in the interpreter, and the
 //! fallback is counted ([`JitStats::fallbacks`], [`fallback_evaluations`]): never fatal.
 
-use crate::eval::{Limits, Observer, Outcome, accuracy_fitness, rms_fitness};
+use crate::eval::epochs::{self, TrainPass, run_epochs, validation_fitness};
+use crate::eval::{Limits, Observer, Outcome};
 use crate::interp::{self, Memory, Program};
 use crate::task::{EvalType, Task};
 use amlz_ir::analysis::eliminate_dead_code;
@@ -223,75 +224,85 @@ pub fn evaluate<O: Observer>(
     interp::run_component(&program.program, ComponentFunction::Setup, memory, rng);
 
     let f = layout.features();
-    let num_train = task.num_train().min(limits.max_train);
-    let num_valid = task.num_valid().min(limits.max_valid);
-    let epochs = task.num_epochs().min(limits.max_epochs);
+    let need = task
+        .num_train()
+        .min(limits.max_train)
+        .max(task.num_valid().min(limits.max_valid));
     let mut bufs = BUFFERS.take();
     if bufs.scratch.len() < f * f {
         bufs.scratch.resize(f * f, 0.0);
     }
-    let need = num_train.max(num_valid);
     if bufs.predictions.len() < need {
         bufs.predictions.resize(need, 0.0);
     }
-    let mut state = State {
-        memory: memory.values_mut(),
-        scratch: &mut bufs.scratch,
-        rng,
+    let mut passes = Passes {
+        compiled,
+        task,
+        state: State {
+            memory: memory.values_mut(),
+            scratch: &mut bufs.scratch,
+            rng,
+        },
+        predictions: &mut bufs.predictions,
+        observer,
     };
-    let mut best = 0.0;
-    let mut steps = 0u64;
-    let mut outcome = None;
-    for epoch in 0..epochs {
-        let order: Option<&[u32]> = (epoch > 0).then(|| task.epoch_orders[epoch - 1].as_slice());
-        if num_train > 0 {
-            let ex = Examples {
-                features: &task.train_features,
-                labels: &task.train_labels,
-                order,
-                count: num_train,
-                max_abs_error: task.max_abs_error,
+    let outcome = run_epochs(task, limits, &mut passes);
+    BUFFERS.set(bufs);
+    outcome
+}
+
+/// The native loops' passes over a task's examples; predictions come back in a buffer and are
+/// handed to the observer after each pass.
+struct Passes<'a, O> {
+    compiled: &'a CompiledAlgorithm,
+    task: &'a Task,
+    state: State<'a>,
+    predictions: &'a mut [f64],
+    observer: &'a mut O,
+}
+
+impl<O: Observer> epochs::Passes for Passes<'_, O> {
+    fn train(&mut self, order: Option<&[u32]>, count: usize) -> TrainPass {
+        if count == 0 {
+            return TrainPass {
+                steps: 0,
+                stopped: false,
             };
-            let end = compiled.train(&mut state, &ex, &mut bufs.predictions);
-            for (k, &p) in bufs.predictions[..end.predictions()].iter().enumerate() {
-                let i = order.map_or(k, |o| o[k] as usize);
-                observer.train(task.train_labels[i], p);
-            }
-            steps += end.steps as u64;
-            if end.stopped {
-                outcome = Some(Outcome {
-                    fitness: if epoch == 0 { 0.0 } else { best },
-                    train_steps: steps,
-                });
-                break;
-            }
         }
+        let task = self.task;
+        let ex = Examples {
+            features: &task.train_features,
+            labels: &task.train_labels,
+            order,
+            count,
+            max_abs_error: task.max_abs_error,
+        };
+        let end = self.compiled.train(&mut self.state, &ex, self.predictions);
+        for (k, &p) in self.predictions[..end.predictions()].iter().enumerate() {
+            let i = order.map_or(k, |o| o[k] as usize);
+            self.observer.train(task.train_labels[i], p);
+        }
+        TrainPass {
+            steps: end.steps as u64,
+            stopped: end.stopped,
+        }
+    }
+
+    fn validate(&mut self, count: usize) -> f64 {
+        let task = self.task;
         let ex = Examples {
             features: &task.valid_features,
             labels: &task.valid_labels,
             order: None,
-            count: num_valid,
+            count,
             max_abs_error: task.max_abs_error,
         };
-        let end = compiled.validate(&mut state, &ex, &mut bufs.predictions);
-        for (k, &p) in bufs.predictions[..end.predictions].iter().enumerate() {
-            observer.valid(task.valid_labels[k], p);
+        let end = self
+            .compiled
+            .validate(&mut self.state, &ex, self.predictions);
+        for (k, &p) in self.predictions[..end.predictions].iter().enumerate() {
+            self.observer.valid(task.valid_labels[k], p);
         }
-        let fitness = if end.failed {
-            0.0
-        } else {
-            match task.eval_type {
-                EvalType::RmsError => rms_fitness(end.loss, num_valid),
-                EvalType::Accuracy => accuracy_fitness(end.wrong, num_valid),
-            }
-        };
-        if fitness > best {
-            best = fitness;
-        }
+        validation_fitness(task.eval_type, end.failed, end.loss, end.wrong, count)
     }
-    BUFFERS.set(bufs);
-    outcome.unwrap_or(Outcome {
-        fitness: best,
-        train_steps: steps,
-    })
 }

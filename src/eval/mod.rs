@@ -1,10 +1,12 @@
 //! Evaluation: what both executors share about running SEMANTICS.md §4 (limits, outcomes,
 //! observers, the fitness formulas) and the evaluator over task collections.
 
+pub mod epochs;
 pub mod evaluator;
 pub mod executor;
 pub mod fitness;
 
+pub use epochs::{Passes, TrainPass, run_epochs, validation_fitness};
 pub use evaluator::{EvalError, Evaluation, Evaluator, task_stream_seed};
 pub use executor::{BreakEven, ExecutorChoice};
 pub use fitness::{Combination, accuracy_fitness, combine, rms_fitness};

@@ -10,7 +10,8 @@ mod program;
 
 pub use program::Program;
 
-use crate::eval::{Limits, Observer, Outcome, accuracy_fitness, rms_fitness};
+use crate::eval::epochs::{self, TrainPass, run_epochs, validation_fitness};
+use crate::eval::{Limits, Observer, Outcome};
 use crate::task::{EvalType, Task};
 use amlz_ir::kernels::{Dim, Dynamic, Fixed, sigmoid};
 use amlz_ir::{ComponentFunction, Layout, Rng};
@@ -132,121 +133,113 @@ fn evaluate_dim<D: Dim, O: Observer>(
     limits: &Limits,
     observer: &mut O,
 ) -> Outcome {
-    let f = d.n();
     let layout = program.layout();
     let m = memory.buf.as_mut_ptr();
     let scratch = memory.scratch.as_mut_ptr();
     // SAFETY: the program's addresses were checked against `layout` when it was built, the memory
     // was just sized for `layout`, and the scratch holds F² values.
-    unsafe {
-        let v0 = m.add(layout.vector_base());
-        exec::run(d, &program.setup, m, scratch, rng);
-        let num_train = task.num_train().min(limits.max_train);
-        let epochs = task.num_epochs().min(limits.max_epochs);
+    unsafe { exec::run(d, &program.setup, m, scratch, rng) };
+    let mut passes = Passes {
+        d,
+        program,
+        task,
+        m,
+        scratch,
+        // SAFETY: as above; the vector bank starts inside the memory.
+        v0: unsafe { m.add(layout.vector_base()) },
+        rng,
+        observer,
+    };
+    run_epochs(task, limits, &mut passes)
+}
+
+/// The interpreter's passes over a task's examples, on memory `m` sized for the program's
+/// layout (see [`evaluate_dim`]).
+struct Passes<'a, D, O> {
+    d: D,
+    program: &'a Program,
+    task: &'a Task,
+    m: *mut f64,
+    scratch: *mut f64,
+    v0: *mut f64,
+    rng: &'a mut Rng,
+    observer: &'a mut O,
+}
+
+impl<D: Dim, O: Observer> epochs::Passes for Passes<'_, D, O> {
+    #[inline(always)]
+    fn train(&mut self, order: Option<&[u32]>, count: usize) -> TrainPass {
+        let (d, f, m, scratch, task) = (self.d, self.d.n(), self.m, self.scratch, self.task);
         let accuracy = task.eval_type == EvalType::Accuracy;
-        let mut best = 0.0;
-        let mut steps = 0u64;
-        for epoch in 0..epochs {
-            let order: Option<&[u32]> =
-                (epoch > 0).then(|| task.epoch_orders[epoch - 1].as_slice());
-            for k in 0..num_train {
+        // SAFETY: the memory, scratch and v0 pointers are valid for the program's layout (see
+        // `evaluate_dim`); `i` is an example index (the order is a permutation of them).
+        unsafe {
+            for k in 0..count {
                 let i = order.map_or(k, |o| o[k] as usize);
-                std::ptr::copy_nonoverlapping(task.train_features.as_ptr().add(i * f), v0, f);
+                std::ptr::copy_nonoverlapping(task.train_features.as_ptr().add(i * f), self.v0, f);
                 *m = 0.0;
-                exec::run(d, &program.predict, m, scratch, rng);
+                exec::run(d, &self.program.predict, m, scratch, self.rng);
                 if accuracy {
                     *m.add(1) = sigmoid(*m.add(1));
                 }
                 let prediction = *m.add(1);
                 let label = *task.train_labels.get_unchecked(i);
-                observer.train(label, prediction);
+                self.observer.train(label, prediction);
                 let err = (label - prediction).abs();
                 if err.is_nan() || err > task.max_abs_error {
-                    return Outcome {
-                        fitness: if epoch == 0 { 0.0 } else { best },
-                        train_steps: steps,
+                    return TrainPass {
+                        steps: k as u64,
+                        stopped: true,
                     };
                 }
                 *m = label;
-                exec::run(d, &program.learn, m, scratch, rng);
-                steps += 1;
-            }
-            let fitness = validate(
-                d,
-                program,
-                task,
-                m,
-                scratch,
-                v0,
-                rng,
-                limits.max_valid,
-                observer,
-            );
-            if fitness > best {
-                best = fitness;
+                exec::run(d, &self.program.learn, m, scratch, self.rng);
             }
         }
-        Outcome {
-            fitness: best,
-            train_steps: steps,
+        TrainPass {
+            steps: count as u64,
+            stopped: false,
         }
     }
-}
 
-/// One validation pass; returns its fitness.
-///
-/// # Safety
-/// As in [`evaluate_dim`].
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn validate<D: Dim, O: Observer>(
-    d: D,
-    program: &Program,
-    task: &Task,
-    m: *mut f64,
-    scratch: *mut f64,
-    v0: *mut f64,
-    rng: &mut Rng,
-    max_valid: usize,
-    observer: &mut O,
-) -> f64 {
-    let f = d.n();
-    let n = task.num_valid().min(max_valid);
-    let mut loss = 0.0;
-    let mut wrong = 0usize;
-    unsafe {
-        for i in 0..n {
-            std::ptr::copy_nonoverlapping(task.valid_features.as_ptr().add(i * f), v0, f);
-            *m = 0.0;
-            exec::run(d, &program.predict, m, scratch, rng);
-            let prediction = *m.add(1);
-            let label = *task.valid_labels.get_unchecked(i);
-            observer.valid(label, prediction);
-            match task.eval_type {
-                EvalType::RmsError => {
-                    let e = label - prediction;
-                    let abs = e.abs();
-                    if abs.is_nan() || abs > task.max_abs_error {
-                        return 0.0;
+    #[inline(always)]
+    fn validate(&mut self, count: usize) -> f64 {
+        let (d, f, m, scratch, task) = (self.d, self.d.n(), self.m, self.scratch, self.task);
+        let mut loss = 0.0;
+        let mut wrong = 0usize;
+        // SAFETY: as in `train`.
+        unsafe {
+            for i in 0..count {
+                std::ptr::copy_nonoverlapping(task.valid_features.as_ptr().add(i * f), self.v0, f);
+                *m = 0.0;
+                exec::run(d, &self.program.predict, m, scratch, self.rng);
+                let prediction = *m.add(1);
+                let label = *task.valid_labels.get_unchecked(i);
+                self.observer.valid(label, prediction);
+                match task.eval_type {
+                    EvalType::RmsError => {
+                        let e = label - prediction;
+                        let abs = e.abs();
+                        if abs.is_nan() || abs > task.max_abs_error {
+                            return 0.0;
+                        }
+                        loss += e * e;
                     }
-                    loss += e * e;
-                }
-                EvalType::Accuracy => {
-                    let p = sigmoid(prediction);
-                    // Not `!(0.0..=1.0).contains(&p)`: a NaN p must pass (parity, SEMANTICS.md §4).
-                    #[allow(clippy::manual_range_contains)]
-                    if p > 1.0 || p < 0.0 {
-                        return 0.0;
-                    }
-                    if (label > 0.5) != (p > 0.5) {
-                        wrong += 1;
+                    EvalType::Accuracy => {
+                        let p = sigmoid(prediction);
+                        // Not `!(0.0..=1.0).contains(&p)`: a NaN p must pass (parity,
+                        // SEMANTICS.md §4).
+                        #[allow(clippy::manual_range_contains)]
+                        if p > 1.0 || p < 0.0 {
+                            return 0.0;
+                        }
+                        if (label > 0.5) != (p > 0.5) {
+                            wrong += 1;
+                        }
                     }
                 }
             }
         }
-    }
-    match task.eval_type {
-        EvalType::RmsError => rms_fitness(loss, n),
-        EvalType::Accuracy => accuracy_fitness(wrong, n),
+        validation_fitness(task.eval_type, false, loss, wrong, count)
     }
 }
