@@ -72,36 +72,16 @@ fn prepare(executor: &mut JitExecutor, algorithm: &Algorithm, layout: Layout) ->
     Prepared { interp, jit }
 }
 
-fn interp_all(programs: &[Prepared], task: &Task, memory: &mut Memory) -> f64 {
+/// The summed fitness of `programs` on `task`, run by the JIT (`native`) or the interpreter.
+fn evaluate_all(programs: &[Prepared], task: &Task, memory: &mut Memory, native: bool) -> f64 {
     let mut sum = 0.0;
     for p in programs {
-        let mut rng = Rng::new(1);
-        sum += interp::evaluate(
-            &p.interp,
-            task,
-            memory,
-            &mut rng,
-            &Limits::FULL,
-            &mut NoObserver,
-        )
-        .fitness;
-    }
-    sum
-}
-
-fn jit_all(programs: &[Prepared], task: &Task, memory: &mut Memory) -> f64 {
-    let mut sum = 0.0;
-    for p in programs {
-        let mut rng = Rng::new(1);
-        sum += jit_executor::evaluate(
-            &p.jit,
-            task,
-            memory,
-            &mut rng,
-            &Limits::FULL,
-            &mut NoObserver,
-        )
-        .fitness;
+        let (mut rng, full, obs) = (Rng::new(1), &Limits::FULL, &mut NoObserver);
+        sum += if native {
+            jit_executor::evaluate(&p.jit, task, memory, &mut rng, full, obs).fitness
+        } else {
+            interp::evaluate(&p.interp, task, memory, &mut rng, full, obs).fitness
+        };
     }
     sum
 }
@@ -167,14 +147,14 @@ fn bench_pair(c: &mut Criterion, name: &str, programs: &[Prepared], task: &Task)
     let mut memory = Memory::default();
     // Same results first: the bench measures equal work.
     assert_eq!(
-        interp_all(programs, task, &mut memory).to_bits(),
-        jit_all(programs, task, &mut memory).to_bits()
+        evaluate_all(programs, task, &mut memory, false).to_bits(),
+        evaluate_all(programs, task, &mut memory, true).to_bits()
     );
     group.bench_function("interpreter_dce", |b| {
-        b.iter(|| black_box(interp_all(programs, black_box(task), &mut memory)))
+        b.iter(|| black_box(evaluate_all(programs, black_box(task), &mut memory, false)))
     });
     group.bench_function("jit", |b| {
-        b.iter(|| black_box(jit_all(programs, black_box(task), &mut memory)))
+        b.iter(|| black_box(evaluate_all(programs, black_box(task), &mut memory, true)))
     });
     group.finish();
 }

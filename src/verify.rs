@@ -408,35 +408,26 @@ fn first_difference(a: &[f64], b: &[f64], nan_equal: bool) -> Option<String> {
 }
 
 fn run_interp(program: &Program, run: &Run, memory: &mut Memory) -> RunResult {
-    let mut rng = Rng::new(run.rng_seed);
-    let mut trace = Trace::default();
-    let outcome = interp::evaluate(
-        program,
-        &run.task,
-        memory,
-        &mut rng,
-        &run.limits,
-        &mut trace,
-    );
-    RunResult {
-        outcome,
-        trace,
-        memory: memory.values().to_vec(),
-        rng,
-    }
+    run_with(run, memory, |task, memory, rng, limits, trace| {
+        interp::evaluate(program, task, memory, rng, limits, trace)
+    })
 }
 
 fn run_jit(program: &jit_executor::JitProgram, run: &Run, memory: &mut Memory) -> RunResult {
+    run_with(run, memory, |task, memory, rng, limits, trace| {
+        jit_executor::evaluate(program, task, memory, rng, limits, trace)
+    })
+}
+
+/// Runs one executor's `evaluate` on `run` with a trace, and collects what it left.
+fn run_with(
+    run: &Run,
+    memory: &mut Memory,
+    evaluate: impl FnOnce(&Task, &mut Memory, &mut Rng, &Limits, &mut Trace) -> Outcome,
+) -> RunResult {
     let mut rng = Rng::new(run.rng_seed);
     let mut trace = Trace::default();
-    let outcome = jit_executor::evaluate(
-        program,
-        &run.task,
-        memory,
-        &mut rng,
-        &run.limits,
-        &mut trace,
-    );
+    let outcome = evaluate(&run.task, memory, &mut rng, &run.limits, &mut trace);
     RunResult {
         outcome,
         trace,

@@ -192,13 +192,7 @@ fn random_algorithms_match_the_interpreter() {
         ir_verifier: true,
         ..VerifyConfig::default()
     };
-    let report = verify::run(&config, |_| {});
-    for f in &report.failures {
-        eprintln!("{}", f.report);
-    }
-    eprintln!("{}", report.summary());
-    assert_eq!(report.mismatches, 0, "{}", report.summary());
-    assert_eq!(report.fallbacks, 0, "{}", report.summary());
+    assert_verifies(&config);
 }
 
 /// Code without matrices at F ≤ 4 keeps vectors as scalar values (no `f64x2` chunks): a
@@ -222,10 +216,16 @@ fn random_scalar_vector_algorithms_match_the_interpreter() {
         ir_verifier: true,
         ..VerifyConfig::default()
     };
-    let report = verify::run(&config, |_| {});
+    assert_verifies(&config);
+}
+
+/// Runs `verify` with `config` and asserts no mismatch and no fallback, printing any failure.
+fn assert_verifies(config: &VerifyConfig) {
+    let report = verify::run(config, |_| {});
     for f in &report.failures {
         eprintln!("{}", f.report);
     }
+    eprintln!("{}", report.summary());
     assert_eq!(report.mismatches, 0, "{}", report.summary());
     assert_eq!(report.fallbacks, 0, "{}", report.summary());
 }
