@@ -74,52 +74,45 @@ fn eval_prints_fitness_and_json() {
 fn eval_rejects_bad_algorithm_files() {
     let d = scratch("alg");
     let tasks = "examples/linear_tasks.toml";
-    let f = write(
-        &d,
-        "malformed.txt",
-        "def Setup():\n  s2 = 0.1\ndef Predict()\n  s1 = dot(v0, v1)\n",
-    );
-    assert_one_line_error(
-        &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
-        &[&f, ":3:", "def Predict():"],
-    );
-
-    let f = write(
-        &d,
-        "unknown_op.txt",
-        "def Setup():\n  s2 = 0.1\ndef Predict():\n  s1 = softmax(v0)\n",
-    );
-    assert_one_line_error(
-        &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
-        &[&f, ":4:", "unknown op `softmax`"],
-    );
-
-    let f = write(
-        &d,
-        "range.txt",
-        "def Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  v1 = v1 + v5000\n",
-    );
-    assert_one_line_error(
-        &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
-        &[&f, ":4:", "v5000", "out of range"],
-    );
-
-    let f = write(&d, "label.txt", "def Learn():\n  s0 = s1 + s1\n");
-    assert_one_line_error(
-        &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
-        &[&f, ":2:", "s0 cannot be written"],
-    );
+    // (file, contents, pieces of the error after the file's path)
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "malformed.txt",
+            "def Setup():\n  s2 = 0.1\ndef Predict()\n  s1 = dot(v0, v1)\n",
+            &[":3:", "def Predict():"],
+        ),
+        (
+            "unknown_op.txt",
+            "def Setup():\n  s2 = 0.1\ndef Predict():\n  s1 = softmax(v0)\n",
+            &[":4:", "unknown op `softmax`"],
+        ),
+        (
+            "range.txt",
+            "def Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  v1 = v1 + v5000\n",
+            &[":4:", "v5000", "out of range"],
+        ),
+        (
+            "label.txt",
+            "def Learn():\n  s0 = s1 + s1\n",
+            &[":2:", "s0 cannot be written"],
+        ),
+        ("binary.txt", "\u{0}\u{1}garbage\n", &[":1:"]),
+    ];
+    for (name, contents, pieces) in cases {
+        let f = write(&d, name, contents);
+        let expected: Vec<&str> = std::iter::once(f.as_str())
+            .chain(pieces.iter().copied())
+            .collect();
+        assert_one_line_error(
+            &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
+            &expected,
+        );
+    }
 
     let missing = d.join("nope.txt").display().to_string();
     assert_one_line_error(
         &amlz(&["eval", "--algorithm", &missing, "--tasks", tasks]),
         &[&missing, "cannot read"],
-    );
-
-    let f = write(&d, "binary.txt", "\u{0}\u{1}garbage\n");
-    assert_one_line_error(
-        &amlz(&["eval", "--algorithm", &f, "--tasks", tasks]),
-        &[&f, ":1:"],
     );
 }
 
