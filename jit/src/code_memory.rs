@@ -219,17 +219,13 @@ fn map_dual(len: usize) -> std::io::Result<(NonNull<u8>, NonNull<u8>)> {
 /// `fd` must be an open descriptor of a file at least `len` bytes long.
 unsafe fn map_fd(fd: libc::c_int, len: usize, prot: libc::c_int) -> std::io::Result<NonNull<u8>> {
     // SAFETY: guaranteed by the caller.
-    let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd, 0) };
-    if p == libc::MAP_FAILED {
-        return Err(std::io::Error::last_os_error());
-    }
-    NonNull::new(p.cast()).ok_or_else(|| std::io::Error::other("mmap returned null"))
+    mapped(unsafe { libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd, 0) })
 }
 
 /// Maps `len` bytes of private anonymous read+write memory.
 fn map_private(len: usize) -> std::io::Result<NonNull<u8>> {
     // SAFETY: an anonymous mapping at an address of the kernel's choice.
-    let p = unsafe {
+    mapped(unsafe {
         libc::mmap(
             std::ptr::null_mut(),
             len,
@@ -238,7 +234,11 @@ fn map_private(len: usize) -> std::io::Result<NonNull<u8>> {
             -1,
             0,
         )
-    };
+    })
+}
+
+/// The result of an `mmap` call: its address, or the error it set.
+fn mapped(p: *mut libc::c_void) -> std::io::Result<NonNull<u8>> {
     if p == libc::MAP_FAILED {
         return Err(std::io::Error::last_os_error());
     }
