@@ -8,7 +8,7 @@
 //! replace it. Memory is brought up to date — dirty values stored — after Predict, after Learn,
 //! and before a helper reads a vector from memory, so that the exits store nothing. Addresses
 //! the code reads before writing them in an example stay in registers from one example to the
-//! next: those the loop writes travel as parameters of the loop block, the others are loaded
+//! next: those the loop writes travel as parameters of the loop head block, the others are loaded
 //! once before the loop. Matrices always live in memory and are handled by the helpers of
 //! [`crate::helpers`].
 //!
@@ -1069,7 +1069,7 @@ pub(crate) fn build(
         width: chunk_width(structure, f),
     };
     // Values that live in registers over the whole loop: loaded once here; the carried ones
-    // (written in the loop) travel as parameters of the loop block.
+    // (written in the loop) travel as parameters of the head block.
     let mut start = vec![BlockArg::Value(zero_i)];
     for &(bank, a) in carried.iter().chain(&invariant) {
         match bank {
@@ -1098,7 +1098,7 @@ pub(crate) fn build(
         }
     }
     t.b.ins().jump(head, &start);
-    // The carried values for a jump back to the loop block.
+    // The carried values for a jump back to the head block.
     let carry = |t: &mut Lowering<'_>, out: &mut Vec<BlockArg>| {
         for &(bank, a) in &carried {
             match bank {
