@@ -509,7 +509,6 @@ pub struct Compiler {
     fctx: FunctionBuilderContext,
     ctx: Context,
     generation: Arc<Generation>,
-    mapping: Mapping,
     functions_in_generation: usize,
     next_generation: u64,
     cache: HashMap<CacheKey, CacheEntry>,
@@ -570,8 +569,7 @@ impl Compiler {
         let isa = host_isa(&config, "single_pass")?;
         let isa_backtracking = host_isa(&config, "backtracking")?;
         let live = Arc::new(AtomicUsize::new(0));
-        let mapping = mapping();
-        let generation = Arc::new(Generation::new(mapping, 0, &live));
+        let generation = Arc::new(Generation::new(mapping(), 0, &live));
         Ok(Compiler {
             isa,
             isa_backtracking,
@@ -580,7 +578,6 @@ impl Compiler {
             fctx: FunctionBuilderContext::new(),
             ctx: Context::new(),
             generation,
-            mapping,
             functions_in_generation: 0,
             next_generation: 1,
             cache: HashMap::new(),
@@ -713,11 +710,7 @@ impl Compiler {
 
     /// Starts a fresh generation; the cache forgets generations older than the configured window.
     fn rotate(&mut self) {
-        self.generation = Arc::new(Generation::new(
-            self.mapping,
-            self.next_generation,
-            &self.live,
-        ));
+        self.generation = Arc::new(Generation::new(mapping(), self.next_generation, &self.live));
         self.next_generation += 1;
         self.stats.modules += 1;
         self.functions_in_generation = 0;
