@@ -263,12 +263,6 @@ struct Passes<'a, O> {
 
 impl<O: Observer> epochs::Passes for Passes<'_, O> {
     fn train(&mut self, order: Option<&[u32]>, count: usize) -> TrainPass {
-        if count == 0 {
-            return TrainPass {
-                steps: 0,
-                stopped: false,
-            };
-        }
         let task = self.task;
         let ex = Examples {
             features: &task.train_features,
