@@ -55,6 +55,7 @@ fn task(features: usize, seed: u64) -> Task {
         param_seed: seed,
         data_seed: seed,
         name: format!("bench F={features}"),
+        packed: Default::default(),
     }
 }
 

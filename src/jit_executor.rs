@@ -262,19 +262,18 @@ struct Passes<'a, O> {
 }
 
 impl<O: Observer> epochs::Passes for Passes<'_, O> {
-    fn train(&mut self, order: Option<&[u32]>, count: usize) -> TrainPass {
+    fn train(&mut self, epoch: usize, count: usize) -> TrainPass {
         let task = self.task;
+        let rows = task.train_rows(epoch);
         let ex = Examples {
-            features: &task.train_features,
-            labels: &task.train_labels,
-            order,
+            rows,
             count,
             max_abs_error: task.max_abs_error,
         };
         let end = self.compiled.train(&mut self.state, &ex, self.predictions);
-        for (k, &p) in self.predictions[..end.predictions()].iter().enumerate() {
-            let i = order.map_or(k, |o| o[k] as usize);
-            self.observer.train(task.train_labels[i], p);
+        let labels = rows.iter().skip(task.features).step_by(task.features + 1);
+        for (&p, &label) in self.predictions[..end.predictions()].iter().zip(labels) {
+            self.observer.train(label, p);
         }
         TrainPass {
             steps: end.steps as u64,
@@ -285,9 +284,7 @@ impl<O: Observer> epochs::Passes for Passes<'_, O> {
     fn validate(&mut self, count: usize) -> f64 {
         let task = self.task;
         let ex = Examples {
-            features: &task.valid_features,
-            labels: &task.valid_labels,
-            order: None,
+            rows: task.valid_rows(),
             count,
             max_abs_error: task.max_abs_error,
         };

@@ -316,6 +316,7 @@ fn random_task(features: usize, max_examples: usize, rng: &mut Rng) -> Task {
         param_seed: 0,
         data_seed: 0,
         name: format!("verify F={features} {eval_type:?}"),
+        packed: Default::default(),
     }
 }
 

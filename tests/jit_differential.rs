@@ -43,6 +43,7 @@ fn task(features: usize, n: usize, eval_type: EvalType, seed: u64) -> Task {
         param_seed: seed,
         data_seed: seed,
         name: "test".into(),
+        packed: Default::default(),
     }
 }
 

@@ -17,12 +17,9 @@ pub(crate) struct LoopArgs {
     pub rng: *mut Rng,
     /// F² scratch values for aliased matrix products.
     pub scratch: *mut f64,
-    /// Features of all examples, row-major.
-    pub features: *const f64,
-    /// Labels of all examples.
-    pub labels: *const f64,
-    /// The visiting order (`count` indices), or null for `0..count`.
-    pub order: *const u32,
+    /// The examples in visiting order, one row of F features and the label each (`count`
+    /// rows of `F + 1` values).
+    pub rows: *const f64,
     /// Where the prediction of each visited example goes (`count` values).
     pub predictions: *mut f64,
     /// How many examples to visit.

@@ -187,17 +187,6 @@ fn relocate(
     Ok(())
 }
 
-/// Whether every index in `order` is below `n`. Checked before every pass over a shuffled order
-/// (the loops index examples with it unchecked), so it is a branch-free fold that vectorises: a
-/// short-circuiting `all` takes ~0.6 µs per 1000 indices here, this ~0.14 µs, against ~9 µs for
-/// the linear regressor's whole pass.
-fn all_below(order: &[u32], n: usize) -> bool {
-    match u32::try_from(n) {
-        Ok(n) => !order.iter().fold(false, |out, &i| out | (i >= n)),
-        Err(_) => true,
-    }
-}
-
 /// Compiles `ctx.func` for `isa`: Cranelift's back end (lowering, register allocation, emission)
 /// on the function as the lowering built it.
 ///
@@ -277,15 +266,17 @@ impl CompiledCode {
 }
 
 /// Where compiled loops read their examples from.
+///
+/// The examples come as rows in the order a pass visits them, each row F features and then the
+/// label (see [`pack_rows`]), so that the loop finds an example's row from its step alone: no
+/// visiting order to read and no separate label array to index, which makes every compiled
+/// function ~5% cheaper to compile (the linear regressor at F=4) and each step two loads
+/// shorter. A task packs its rows once per epoch order and reuses them for every evaluation.
 #[derive(Clone, Copy, Debug)]
 pub struct Examples<'a> {
-    /// Features of all examples, row-major, F per example.
-    pub features: &'a [f64],
-    /// Labels of all examples.
-    pub labels: &'a [f64],
-    /// The visiting order (indices into `labels`), or `None` for the stored order.
-    pub order: Option<&'a [u32]>,
-    /// How many examples to visit (a prefix of `order` or of the stored order).
+    /// At least `count` rows of `F + 1` values: F features, then the label.
+    pub rows: &'a [f64],
+    /// How many examples to visit (the first `count` rows).
     pub count: usize,
     /// Train stops, and validation fails, when a prediction's absolute error exceeds this.
     pub max_abs_error: f64,
@@ -333,30 +324,24 @@ pub struct ValidationEnd {
     pub wrong: usize,
 }
 
-thread_local! {
-    /// `0, 1, 2, …`: the visiting order compiled loops get when the stored order is asked for
-    /// (the loops always read an order, which keeps them free of a branch per example).
-    static IDENTITY: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
-}
-
-/// Calls `run` with `args.order` pointing at `ex`'s order, or at an identity order of at least
-/// `ex.count` entries.
-fn with_order(
-    ex: &Examples<'_>,
-    args: &mut LoopArgs,
-    run: impl FnOnce(*mut LoopArgs) -> u64,
-) -> u64 {
-    if ex.order.is_some() {
-        return run(args);
+/// The rows of [`Examples`]: for each index of `order` (every example in stored order when
+/// `None`), its F `features` followed by its label.
+///
+/// # Panics
+/// If `features` does not hold F values per label, or `order` names an example that does not
+/// exist.
+pub fn pack_rows(features: &[f64], labels: &[f64], f: usize, order: Option<&[u32]>) -> Vec<f64> {
+    assert_eq!(features.len(), labels.len() * f, "F features per label");
+    let mut rows = Vec::with_capacity(order.map_or(labels.len(), <[u32]>::len) * (f + 1));
+    let mut push = |i: usize| {
+        rows.extend_from_slice(&features[i * f..(i + 1) * f]);
+        rows.push(labels[i]);
+    };
+    match order {
+        Some(order) => order.iter().for_each(|&i| push(i as usize)),
+        None => (0..labels.len()).for_each(push),
     }
-    let mut identity = IDENTITY.take();
-    if identity.len() < ex.count {
-        identity = (0..ex.count as u32).collect();
-    }
-    args.order = identity.as_ptr();
-    let r = run(args);
-    IDENTITY.set(identity);
-    r
+    rows
 }
 
 /// An algorithm ready to run natively: shared compiled code plus this algorithm's constants.
@@ -406,29 +391,17 @@ impl CompiledAlgorithm {
             "memory sized for another layout"
         );
         assert!(state.scratch.len() >= f * f, "scratch smaller than F²");
-        assert!(
-            ex.labels.len() * f <= ex.features.len(),
-            "fewer features than labels"
-        );
         assert!(predictions.len() >= ex.count, "prediction buffer too small");
-        match ex.order {
-            Some(order) => {
-                assert!(order.len() >= ex.count, "order shorter than count");
-                assert!(
-                    all_below(&order[..ex.count], ex.labels.len()),
-                    "order index out of range"
-                );
-            }
-            None => assert!(ex.count <= ex.labels.len(), "count beyond the examples"),
-        }
+        assert!(
+            ex.count <= ex.rows.len() / (f + 1),
+            "count beyond the examples"
+        );
         LoopArgs {
             memory: state.memory.as_mut_ptr(),
             constants: self.constants.as_ptr(),
             rng: state.rng as *mut Rng,
             scratch: state.scratch.as_mut_ptr(),
-            features: ex.features.as_ptr(),
-            labels: ex.labels.as_ptr(),
-            order: ex.order.map_or(std::ptr::null(), |o| o.as_ptr()),
+            rows: ex.rows.as_ptr(),
             predictions: predictions.as_mut_ptr(),
             count: ex.count as u64,
             mode: 0,
@@ -465,33 +438,36 @@ impl CompiledAlgorithm {
                 stopped: false,
             };
         }
-        let (k, stopped, i) = self.run_loop(ex, &mut args);
+        let (k, stopped, row) = self.run_loop(ex, &mut args);
         // The loop leaves s0 and v0 to us: the last example's features, and its label if its
         // Learn ran (else 0, set before its Predict).
-        self.restore_inputs(state, ex, i, if stopped { 0.0 } else { ex.labels[i] });
+        let f = self.code.layout.features();
+        self.restore_inputs(state, row, if stopped { 0.0 } else { row[f] });
         TrainEnd { steps: k, stopped }
     }
 
     /// Runs the native loop in `args.mode` over `ex` (`ex.count > 0`, `args` from
     /// [`Self::args`]): returns the examples completed, whether the loop stopped early, and the
-    /// index of the last example it visited.
-    fn run_loop(&self, ex: &Examples<'_>, args: &mut LoopArgs) -> (usize, bool, usize) {
+    /// row of the last example it visited.
+    fn run_loop<'r>(&self, ex: &Examples<'r>, args: &mut LoopArgs) -> (usize, bool, &'r [f64]) {
         // SAFETY: `args` points into buffers `args()` checked to hold what the code accesses: the
-        // layout's memory, F² scratch, every example the order names, `count` predictions, and
-        // the constants the code was compiled to read (checked at construction).
-        let k = with_order(ex, args, |a| unsafe { (self.code.run)(a) }) as usize;
+        // layout's memory, F² scratch, `count` rows of examples, `count` predictions, and the
+        // constants the code was compiled to read (checked at construction).
+        let k = unsafe { (self.code.run)(args) } as usize;
         let stopped = k < ex.count;
         let last = if stopped { k } else { k - 1 };
-        (k, stopped, ex.order.map_or(last, |o| o[last] as usize))
+        let width = self.code.layout.features() + 1;
+        (k, stopped, &ex.rows[last * width..(last + 1) * width])
     }
 
-    /// Writes `s0` and `v0` as the interpreter leaves them after visiting example `i` last.
-    fn restore_inputs(&self, state: &mut State<'_>, ex: &Examples<'_>, i: usize, s0: f64) {
+    /// Writes `s0` and `v0` as the interpreter leaves them after visiting the example of `row`
+    /// last.
+    fn restore_inputs(&self, state: &mut State<'_>, row: &[f64], s0: f64) {
         let layout = self.code.layout;
         let f = layout.features();
         state.memory[0] = s0;
         let v0 = layout.vector_base();
-        state.memory[v0..v0 + f].copy_from_slice(&ex.features[i * f..(i + 1) * f]);
+        state.memory[v0..v0 + f].copy_from_slice(&row[..f]);
     }
 
     /// Runs the validation loop over `ex`: per example `v0 = x; s0 = 0`, Predict, the
@@ -516,8 +492,8 @@ impl CompiledAlgorithm {
             };
         }
         args.mode = 1;
-        let (k, failed, i) = self.run_loop(ex, &mut args);
-        self.restore_inputs(state, ex, i, 0.0);
+        let (k, failed, row) = self.run_loop(ex, &mut args);
+        self.restore_inputs(state, row, 0.0);
         ValidationEnd {
             predictions: if failed { k + 1 } else { k },
             failed,
@@ -975,10 +951,14 @@ mod tests {
         };
         let features = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let labels = [10.0, 20.0, 30.0];
+        let shuffled = pack_rows(&features, &labels, 2, Some(&[2, 0, 1]));
+        assert_eq!(
+            shuffled,
+            [5.0, 6.0, 30.0, 1.0, 2.0, 10.0, 3.0, 4.0, 20.0],
+            "rows in visiting order, each F features and the label"
+        );
         let ex = Examples {
-            features: &features,
-            labels: &labels,
-            order: Some(&[2, 0, 1]),
+            rows: &shuffled,
             count: 3,
             max_abs_error: 100.0,
         };
@@ -999,9 +979,10 @@ mod tests {
             scratch: &mut scratch,
             rng: &mut rng,
         };
+        let stored = pack_rows(&features, &labels, 2, None);
         let ex = Examples {
+            rows: &stored,
             max_abs_error: 10.0,
-            order: None,
             ..ex
         };
         let end = code.validate(&mut state, &ex, &mut preds);
@@ -1057,21 +1038,23 @@ mod tests {
     }
 
     #[test]
-    fn order_check_finds_any_index_out_of_range() {
-        let order: Vec<u32> = (0..1000).rev().collect();
-        assert!(all_below(&order, 1000));
-        assert!(!all_below(&order, 999), "index 999 is out of range of 999");
-        let mut late = order.clone();
-        late[997] = 5000;
-        assert!(!all_below(&late, 1000), "an index near the end counts");
-        assert!(all_below(&[], 0));
-        assert!(all_below(&[u32::MAX], u32::MAX as usize + 1));
-        assert!(!all_below(&[u32::MAX], u32::MAX as usize));
+    fn packed_rows_follow_the_order_and_refuse_a_missing_example() {
+        let features = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let labels = [10.0, 20.0];
+        assert_eq!(
+            pack_rows(&features[..4], &labels, 2, Some(&[1, 1, 0])),
+            [3.0, 4.0, 20.0, 3.0, 4.0, 20.0, 1.0, 2.0, 10.0]
+        );
+        assert!(pack_rows(&[], &[], 3, None).is_empty());
+        let missing = catch_unwind(|| pack_rows(&features[..4], &labels, 2, Some(&[0, 2])));
+        assert!(missing.is_err(), "example 2 of 2 does not exist");
+        let ragged = catch_unwind(|| pack_rows(&features[..5], &labels, 2, None));
+        assert!(ragged.is_err(), "5 features for 2 labels of F=2");
     }
 
     #[test]
-    #[should_panic(expected = "order index out of range")]
-    fn a_train_pass_refuses_an_order_beyond_the_examples() {
+    #[should_panic(expected = "count beyond the examples")]
+    fn a_train_pass_refuses_a_count_beyond_the_rows() {
         let alg = handmade::linear(0.01);
         let mut c = Compiler::new(config()).unwrap();
         let l = layout(2);
@@ -1084,14 +1067,13 @@ mod tests {
             scratch: &mut scratch,
             rng: &mut rng,
         };
+        // Two rows of F + 1 = 3 values and a half: the half row is not an example.
         let ex = Examples {
-            features: &[1.0, 2.0, 3.0, 4.0],
-            labels: &[1.0, 2.0],
-            order: Some(&[1, 2]),
-            count: 2,
+            rows: &[1.0, 2.0, 1.0, 3.0, 4.0, 2.0, 5.0],
+            count: 3,
             max_abs_error: 100.0,
         };
-        code.train(&mut state, &ex, &mut [0.0; 2]);
+        code.train(&mut state, &ex, &mut [0.0; 3]);
     }
 
     #[test]

@@ -996,7 +996,7 @@ fn register_resident(
 ///
 /// ```text
 /// head(k): if k >= count: return count
-/// body:    i = order[k]; v0 = features[i]; s0 = 0; Predict; store changes; label = labels[i]
+/// body:    row = rows[k]; v0 = row[..F]; s0 = 0; Predict; store changes; label = row[F]
 ///          [RMS_ERROR: predictions[k] = s1; if |label - s1| is NaN or too big: return k]
 ///          if mode == validation goto valid
 /// train:   [ACCURACY: s1 = sigmoid(s1), stored; predictions[k] = s1; error check as above]
@@ -1120,13 +1120,9 @@ pub(crate) fn build(
 
     // The example: index, features, Predict, label.
     t.b.switch_to_block(body);
-    let features = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, features));
-    let order = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, order));
-    let k4 = t.b.ins().ishl_imm_s(k, 2);
-    let pk = t.b.ins().iadd(order, k4);
-    let i = t.b.ins().uload32(scalar_flags().with_readonly(), pk, 0);
-    let row_off = t.b.ins().imul_imm_s(i, (f * 8) as i64);
-    let row = t.b.ins().iadd(features, row_off);
+    let rows = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, rows));
+    let row_off = t.b.ins().imul_imm_s(k, ((f + 1) * 8) as i64);
+    let row = t.b.ins().iadd(rows, row_off);
     t.row = Some(row);
     let zero = t.f64c(0.0);
     t.sval[0] = Some(zero);
@@ -1134,12 +1130,9 @@ pub(crate) fn build(
         t.lower(ins)?;
     }
     t.sync();
-    let labels = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, labels));
-    let i8b = t.b.ins().ishl_imm_s(i, 3);
-    let plabel = t.b.ins().iadd(labels, i8b);
     let label =
         t.b.ins()
-            .load(F64, scalar_flags().with_readonly(), plabel, 0);
+            .load(F64, scalar_flags().with_readonly(), row, (f * 8) as i32);
     let preds = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, predictions));
     let k8 = t.b.ins().ishl_imm_s(k, 3);
     let ppred = t.b.ins().iadd(preds, k8);

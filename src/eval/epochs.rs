@@ -17,8 +17,9 @@ pub struct TrainPass {
 
 /// One executor's passes over a task's examples, which [`run_epochs`] drives.
 pub trait Passes {
-    /// Trains over the first `count` train examples, in `order` (the identity when `None`).
-    fn train(&mut self, order: Option<&[u32]>, count: usize) -> TrainPass;
+    /// Trains over the first `count` train examples in the visiting order of `epoch`
+    /// ([`Task::epoch_order`]).
+    fn train(&mut self, epoch: usize, count: usize) -> TrainPass;
     /// Validates over the first `count` validation examples; returns the pass's fitness.
     fn validate(&mut self, count: usize) -> f64;
 }
@@ -32,8 +33,7 @@ pub fn run_epochs(task: &Task, limits: &Limits, passes: &mut impl Passes) -> Out
     let mut best = 0.0;
     let mut steps = 0u64;
     for epoch in 0..epochs {
-        let order = (epoch > 0).then(|| task.epoch_orders[epoch - 1].as_slice());
-        let pass = passes.train(order, num_train);
+        let pass = passes.train(epoch, num_train);
         steps += pass.steps;
         if pass.stopped {
             return Outcome {

@@ -168,8 +168,9 @@ struct Passes<'a, D, O> {
 
 impl<D: Dim, O: Observer> epochs::Passes for Passes<'_, D, O> {
     #[inline(always)]
-    fn train(&mut self, order: Option<&[u32]>, count: usize) -> TrainPass {
+    fn train(&mut self, epoch: usize, count: usize) -> TrainPass {
         let (d, f, m, scratch, task) = (self.d, self.d.n(), self.m, self.scratch, self.task);
+        let order = task.epoch_order(epoch);
         let accuracy = task.eval_type == EvalType::Accuracy;
         // SAFETY: the memory, scratch and v0 pointers are valid for the program's layout (see
         // `evaluate_dim`); `i` is an example index (the order is a permutation of them).

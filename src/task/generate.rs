@@ -280,6 +280,7 @@ pub(crate) fn finish(
         param_seed,
         data_seed,
         name,
+        packed: Default::default(),
     }
 }
 

@@ -63,6 +63,68 @@ pub struct Task {
     pub data_seed: u64,
     /// A short human-readable description, e.g. `scalar_linear_regression F=4 #3`.
     pub name: String,
+    /// The examples packed as the JIT reads them ([`Task::train_rows`], [`Task::valid_rows`]),
+    /// built from the fields above on first use: change the examples only before the task is
+    /// evaluated, or on a clone (a clone packs its own).
+    pub packed: PackedRows,
+}
+
+/// A task's examples packed for the JIT, once per task: the train rows of every epoch's
+/// visiting order and the validation rows ([`amlz_jit::pack_rows`]). About (F + 1)/F times the
+/// task's data per epoch; built only when the JIT first evaluates on the task.
+///
+/// Carries no meaning of its own: a clone starts empty (it packs again from the clone's fields,
+/// which may have been changed) and any two compare equal.
+#[derive(Default)]
+pub struct PackedRows(std::sync::OnceLock<Packed>);
+
+struct Packed {
+    train: Vec<Vec<f64>>,
+    valid: Vec<f64>,
+}
+
+impl PackedRows {
+    fn get(&self, task: &Task) -> &Packed {
+        self.0.get_or_init(|| {
+            let f = task.features;
+            let pack = amlz_jit::pack_rows;
+            Packed {
+                train: (0..task.num_epochs())
+                    .map(|e| {
+                        pack(
+                            &task.train_features,
+                            &task.train_labels,
+                            f,
+                            task.epoch_order(e),
+                        )
+                    })
+                    .collect(),
+                valid: pack(&task.valid_features, &task.valid_labels, f, None),
+            }
+        })
+    }
+}
+
+impl Clone for PackedRows {
+    fn clone(&self) -> Self {
+        PackedRows::default()
+    }
+}
+
+impl PartialEq for PackedRows {
+    fn eq(&self, _: &PackedRows) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for PackedRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "PackedRows(packed)"
+        } else {
+            "PackedRows"
+        })
+    }
 }
 
 impl Task {
@@ -79,6 +141,24 @@ impl Task {
     /// Number of train epochs.
     pub fn num_epochs(&self) -> usize {
         self.epoch_orders.len() + 1
+    }
+
+    /// The visiting order of epoch `epoch`: `None` (the stored order) for epoch 0, else
+    /// `epoch_orders[epoch - 1]`.
+    #[inline]
+    pub fn epoch_order(&self, epoch: usize) -> Option<&[u32]> {
+        (epoch > 0).then(|| self.epoch_orders[epoch - 1].as_slice())
+    }
+
+    /// The train examples as the JIT's loops read them: rows of F features and the label, in
+    /// the visiting order of `epoch` (see [`amlz_jit::Examples`]). Packed on first use.
+    pub fn train_rows(&self, epoch: usize) -> &[f64] {
+        &self.packed.get(self).train[epoch]
+    }
+
+    /// The validation examples as rows of F features and the label, in stored order.
+    pub fn valid_rows(&self) -> &[f64] {
+        &self.packed.get(self).valid
     }
 
     /// Features of train example `i`.
