@@ -1,7 +1,8 @@
 //! Tasks (SEMANTICS.md §6): the data an algorithm is evaluated on.
 //!
 //! A [`Task`] is plain data: train and validation examples stored row-major, an eval type, and
-//! the visiting order of every epoch. How tasks are made (generated from seeds, read from CSV
+//! the visiting order of every epoch (plus, packed on first use, the same examples as the JIT
+//! reads them: [`PackedRows`]). How tasks are made (generated from seeds, read from CSV
 //! files, described in TOML) lives in the submodules:
 //! - [`generate`]: synthetic tasks from seeds (linear, 2-layer NN, unit-test kinds, fixed).
 //! - [`csv`]: the CSV reader and the `csv` kind; [`idx`]: the IDX (MNIST) reader.
@@ -171,5 +172,55 @@ impl Task {
     #[inline]
     pub fn valid_example(&self, i: usize) -> &[f64] {
         &self.valid_features[i * self.features..(i + 1) * self.features]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::generate::{Sizes, TaskSettings, scalar_linear_regression};
+    use super::*;
+
+    fn task() -> Task {
+        let sizes = Sizes {
+            features: 3,
+            num_train: 20,
+            num_valid: 5,
+        };
+        let settings = TaskSettings {
+            eval_type: EvalType::RmsError,
+            max_abs_error: DEFAULT_MAX_ABS_ERROR,
+            num_train_epochs: 3,
+        };
+        scalar_linear_regression(sizes, &settings, 1, 2)
+    }
+
+    #[test]
+    fn packed_rows_visit_each_epochs_order_with_the_labels() {
+        let t = task();
+        for epoch in 0..t.num_epochs() {
+            let rows = t.train_rows(epoch);
+            assert_eq!(rows.len(), t.num_train() * 4);
+            for (k, row) in rows.chunks(4).enumerate() {
+                let i = t.epoch_order(epoch).map_or(k, |o| o[k] as usize);
+                assert_eq!(&row[..3], t.train_example(i), "epoch {epoch} step {k}");
+                assert_eq!(row[3], t.train_labels[i]);
+            }
+        }
+        assert_ne!(t.train_rows(1), t.train_rows(0), "epoch 1 is shuffled");
+        let valid: Vec<f64> = (0..t.num_valid())
+            .flat_map(|i| [t.valid_example(i), &[t.valid_labels[i]]].concat())
+            .collect();
+        assert_eq!(t.valid_rows(), valid);
+    }
+
+    #[test]
+    fn a_clone_packs_its_own_examples() {
+        let t = task();
+        let before = t.train_rows(0).to_vec();
+        let mut changed = t.clone();
+        assert_eq!(changed, t, "the packed rows do not take part in equality");
+        changed.train_labels[0] += 1.0;
+        assert_eq!(changed.train_rows(0)[3], before[3] + 1.0);
+        assert_eq!(t.train_rows(0), before);
     }
 }
