@@ -1118,7 +1118,7 @@ pub(crate) fn build(
     t.b.switch_to_block(done);
     t.b.ins().return_(&[count]);
 
-    // The example: index, features, Predict, label.
+    // The example: its row (features, then the label), Predict, the label.
     t.b.switch_to_block(body);
     let rows = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, rows));
     let row_off = t.b.ins().imul_imm_s(k, ((f + 1) * 8) as i64);
