@@ -1087,6 +1087,11 @@ mod tests {
             (nn.clone(), 4, Scoring::Rms),
             (nn, 16, Scoring::Accuracy),
         ];
+        let counts = MemoryCounts {
+            scalars: 5,
+            vectors: 9,
+            matrices: 2,
+        };
         for regalloc in [RegAlloc::Backtracking, RegAlloc::SinglePass] {
             let mut c = Compiler::new(JitConfig {
                 regalloc,
@@ -1094,11 +1099,6 @@ mod tests {
             })
             .unwrap();
             for (alg, f, scoring) in &cases {
-                let counts = MemoryCounts {
-                    scalars: 5,
-                    vectors: 9,
-                    matrices: 2,
-                };
                 let l = Layout::new(*f, counts).unwrap();
                 let structure = live_structure(alg, *f);
                 lower::check(&structure, &l).unwrap();
