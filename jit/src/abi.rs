@@ -32,4 +32,7 @@ pub(crate) struct LoopArgs {
     pub loss: f64,
     /// Out (validation, ACCURACY): how many examples were classified wrong.
     pub wrong: u64,
+    /// In/out: `count` on entry; where the loop stops early, the index of the example it
+    /// stopped at.
+    pub steps: u64,
 }

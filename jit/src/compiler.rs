@@ -230,7 +230,7 @@ fn codegen(
     Ok(stencil.apply_params(&func.params))
 }
 
-type LoopFn = unsafe extern "C" fn(*mut LoopArgs) -> u64;
+type LoopFn = unsafe extern "C" fn(*mut LoopArgs);
 
 /// Compiled train and validation loops for one live structure, layout and scoring. Shared
 /// (`Arc`) by every algorithm with that structure; keeps its code generation alive.
@@ -415,6 +415,7 @@ impl CompiledAlgorithm {
             },
             loss: 0.0,
             wrong: 0,
+            steps: ex.count as u64,
         }
     }
 
@@ -453,7 +454,8 @@ impl CompiledAlgorithm {
         // SAFETY: `args` points into buffers `args()` checked to hold what the code accesses: the
         // layout's memory, F² scratch, `count` rows of examples, `count` predictions, and the
         // constants the code was compiled to read (checked at construction).
-        let k = unsafe { (self.code.run)(args) } as usize;
+        unsafe { (self.code.run)(args) };
+        let k = args.steps as usize;
         let stopped = k < ex.count;
         let last = if stopped { k } else { k - 1 };
         let width = self.code.layout.features() + 1;
@@ -850,7 +852,7 @@ impl Compiler {
             .chain(&structure.learn)
             .map(|i| constant_slots(i.op))
             .sum();
-        // SAFETY: the function was built with `loop_signature`, i.e. `(ptr) -> i64` in the
+        // SAFETY: the function was built with `loop_signature`, i.e. `(ptr)` in the
         // platform's C calling convention, and installed whole (relocations resolved).
         let run = unsafe { std::mem::transmute::<*const u8, LoopFn>(run.as_ptr()) };
         Ok(Arc::new(CompiledCode {

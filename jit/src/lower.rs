@@ -982,7 +982,8 @@ fn register_resident(
     (carried, invariant)
 }
 
-/// Builds the loop function into `func` (whose signature must be `(args: ptr) -> i64`).
+/// Builds the loop function into `func` (whose signature must be `(args: ptr)`, see
+/// [`loop_signature`]).
 ///
 /// One function serves both loops (`LoopArgs::mode`: 0 train, 1 validation), so that Predict and
 /// the per-function costs of Cranelift are paid once. The loop is tested at its head; the index
@@ -991,17 +992,18 @@ fn register_resident(
 /// splits each critical edge into a block of its own, and every block costs compile time (the
 /// bottom-tested loop with one shared exit block had five such edges, 11 blocks instead of 8).
 /// The validation loss and wrong count accumulate in `LoopArgs` (which the caller zeroes).
-/// Memory is brought up to date after Predict and after Learn, so that the exits store nothing;
-/// `s0` and `v0`, which only the loop writes, are left to the caller.
+/// Memory is brought up to date after Predict and after Learn, so that the exits store nothing
+/// but the stopping index (`LoopArgs::steps`, which the caller sets to `count`); `s0` and `v0`,
+/// which only the loop writes, are left to the caller.
 ///
 /// ```text
-/// head(k): if k >= count: return count
+/// head(k): if k >= count: return
 /// body:    row = rows[k]; v0 = row[..F]; s0 = 0; Predict; store changes; label = row[F]
-///          [RMS_ERROR: predictions[k] = s1; if |label - s1| is NaN or too big: return k]
+///          [RMS_ERROR: predictions[k] = s1; if |label - s1| is NaN or too big: stop at k]
 ///          if mode == validation goto valid
 /// train:   [ACCURACY: s1 = sigmoid(s1), stored; predictions[k] = s1; error check as above]
 ///          s0 = label; Learn; store changes; goto head(k + 1)
-/// valid:   [ACCURACY: predictions[k] = s1; p = sigmoid(s1); if p > 1 or p < 0: return k;
+/// valid:   [ACCURACY: predictions[k] = s1; p = sigmoid(s1); if p > 1 or p < 0: stop at k;
 ///          args.wrong += (label > 0.5) != (p > 0.5)]  [RMS_ERROR: args.loss += e * e]
 ///          goto head(k + 1)
 /// ```
@@ -1108,7 +1110,7 @@ pub(crate) fn build(
         }
     };
 
-    // The loop test: `if k < count goto body; return count`.
+    // The loop test: `if k < count goto body; return` (`steps` keeps the `count` it came with).
     t.b.switch_to_block(head);
     let count = load_arg(&mut t.b, I64, args, offset_of!(LoopArgs, count));
     let more = t.b.ins().icmp(IntCC::UnsignedLessThan, k, count);
@@ -1116,7 +1118,7 @@ pub(crate) fn build(
     t.b.seal_block(body);
     t.b.seal_block(done);
     t.b.switch_to_block(done);
-    t.b.ins().return_(&[count]);
+    t.b.ins().return_(&[]);
 
     // The example: its row (features, then the label), Predict, the label.
     t.b.switch_to_block(body);
@@ -1137,9 +1139,9 @@ pub(crate) fn build(
     let k8 = t.b.ins().ishl_imm_s(k, 3);
     let ppred = t.b.ins().iadd(preds, k8);
     let k1 = t.b.ins().iadd_imm_s(k, 1);
-    // `if bad: return k`, continuing in a fresh block. Each stop returns in its own block, so
-    // that no edge of the function is critical (Cranelift would split it into a block of its
-    // own).
+    // `if bad: steps = k; return`, continuing in a fresh block. Each stop returns in its own
+    // block, so that no edge of the function is critical (Cranelift would split it into a
+    // block of its own).
     let check = |t: &mut Lowering<'_>, bad: Value| {
         let stop = t.b.create_block();
         let cont = t.b.create_block();
@@ -1147,7 +1149,9 @@ pub(crate) fn build(
         t.b.seal_block(stop);
         t.b.seal_block(cont);
         t.b.switch_to_block(stop);
-        t.b.ins().return_(&[k]);
+        t.b.ins()
+            .store(scalar_flags(), k, args, offset_of!(LoopArgs, steps) as i32);
+        t.b.ins().return_(&[]);
         t.b.switch_to_block(cont);
         t.boundary();
     };
@@ -1256,10 +1260,13 @@ pub(crate) fn build(
     Ok(())
 }
 
-/// The signature of a loop function: `(args: *mut LoopArgs) -> u64`.
+/// The signature of a loop function: `(args: *mut LoopArgs)`, returning nothing: where it
+/// stops is written to `LoopArgs::steps`. Returning the index would tie the loop counter to
+/// the return register at every exit, and the allocator then splits the counter's live range
+/// around those constraints: the store instead costs ~6% fewer instructions per compile of the
+/// linear regressor at F=4.
 pub(crate) fn loop_signature(ptr: Type, call_conv: CallConv) -> ir::Signature {
     let mut sig = ir::Signature::new(call_conv);
     sig.params.push(ir::AbiParam::new(ptr));
-    sig.returns.push(ir::AbiParam::new(I64));
     sig
 }
