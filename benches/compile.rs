@@ -3,7 +3,8 @@
 //! settings (no e-graph optimisation, adaptive register allocation, verifier off).
 //!
 //! Targets: median ≤ 150 µs for the linear regressor at F=4, ≤ 400 µs for the neural net at F=16.
-//! Run with `cargo bench --bench compile` (the release profile: fat LTO, as users run it). For
+//! Run with `cargo bench --bench compile` (the release profile: fat LTO and, on x86-64 Linux, the
+//! PGO profile of `pgo/`, as users run it; `RUSTC_WRAPPER= cargo bench` measures without it). For
 //! block-by-block medians and a noise-free instruction count, see `jit/examples/compile_loop.rs`.
 
 use amlz_ir::analysis::eliminate_dead_code;
