@@ -40,6 +40,24 @@ fn the_profile_is_committed_and_non_empty() {
     assert!(len > 100_000, "pgo/amlz.profdata is {len} bytes");
 }
 
+/// `.cargo/config.toml` names the profile's version, so that a new profile rebuilds every crate
+/// (Cargo rebuilds registry crates only when their flags change): it must be the profile's.
+#[test]
+fn the_cargo_config_names_the_committed_profile() {
+    let out = Command::new("sha256sum")
+        .arg(profile())
+        .output()
+        .expect("sha256sum runs");
+    assert!(out.status.success(), "{out:?}");
+    let version = &String::from_utf8(out.stdout).unwrap()[..16];
+    let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
+    assert!(
+        config.contains(&format!("/amlz-pgo-profile-{version}=")),
+        "the config names another profile than pgo/amlz.profdata ({version}): run pgo/train, \
+         or write its version into .cargo/config.toml"
+    );
+}
+
 #[test]
 fn optimised_compilations_get_the_profile() {
     for args in [
