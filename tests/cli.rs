@@ -91,11 +91,6 @@ fn eval_rejects_bad_algorithm_files() {
             "def Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  v1 = v1 + v5000\n",
             &[":4:", "v5000", "out of range"],
         ),
-        (
-            "label.txt",
-            "def Learn():\n  s0 = s1 + s1\n",
-            &[":2:", "s0 cannot be written"],
-        ),
         ("binary.txt", "\u{0}\u{1}garbage\n", &[":1:"]),
     ];
     for (name, contents, pieces) in cases {
