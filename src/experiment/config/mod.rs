@@ -16,8 +16,6 @@ mod space;
 mod tasks;
 
 #[cfg(test)]
-mod legacy;
-#[cfg(test)]
 mod tests;
 
 use crate::eval::Combination;

@@ -77,77 +77,63 @@ fn apply(text: &str, edits: &[&(usize, String)]) -> String {
     lines.join("\n") + "\n"
 }
 
-/// The message with `SOURCE:LINE:` turned into `SOURCE:`.
-fn without_line(message: &str, source: &str) -> String {
-    let Some(rest) = message.strip_prefix(source) else {
-        return message.to_string();
-    };
-    let rest = match rest.strip_prefix(':') {
-        Some(r) if r.starts_with(|c: char| c.is_ascii_digit()) => {
-            r.trim_start_matches(|c: char| c.is_ascii_digit())
-        }
-        _ => rest,
-    };
-    format!("{source}{rest}")
-}
+/// The `{:#?}` of the examples' [`Experiment`]s as the parser before the split into per-table
+/// functions gave them (each parsed with its path as the source and `examples` as the base).
+const GOLDEN: [&str; 2] = [
+    include_str!("testdata/nonlinear_nn.debug"),
+    include_str!("testdata/builtin_demo.debug"),
+];
 
-/// Compares the new parser with the old on `text`; returns a description of a difference.
-fn compare(text: &str) -> Option<String> {
-    let (new, old) = (
-        parse(text, "f", Path::new("b")),
-        legacy::parse(text, "f", Path::new("b")),
-    );
-    match (&new, &old) {
-        (Ok(n), Ok(o)) if format!("{n:?}") == format!("{o:?}") => None,
-        (Err(n), Err(o)) if without_line(&n.message, "f") == without_line(&o.message, "f") => None,
-        // The old parser ignored unknown keys in a size table; the new rejects them.
-        (Err(n), Ok(_)) if n.message.contains("unknown field `step`") => None,
-        (Err(n), Err(o)) if o.message.contains("untagged enum RawSize") => {
-            println!("untagged: {} -> {}", o.message, n.message);
-            None
-        }
-        _ => Some(format!("new {new:?}\nold {old:?}")),
+/// Asserts that `experiment` prints as `golden`, showing the first line that differs.
+fn assert_golden(experiment: &Experiment, golden: &str, name: &str) {
+    let now = format!("{experiment:#?}\n");
+    if let Some((i, (a, b))) = now
+        .lines()
+        .zip(golden.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+    {
+        panic!(
+            "{name} parses differently at line {}: {a:?}, was {b:?}",
+            i + 1
+        );
     }
+    assert_eq!(now.lines().count(), golden.lines().count(), "{name}");
 }
 
 #[test]
-fn the_new_parser_agrees_with_the_old_on_examples_and_their_variants() {
-    let (mut ok, mut err, mut lines) = (0, 0, 0);
-    let mut texts: Vec<String> = EXAMPLES.iter().map(|(_, t)| t.to_string()).collect();
+fn the_examples_and_the_demo_parse_as_before() {
+    let (path, text) = EXAMPLES[1];
+    let nonlinear = parse(text, path, Path::new("examples")).unwrap();
+    assert_golden(&nonlinear, GOLDEN[0], path);
+    assert_golden(&demo(), GOLDEN[1], DEMO_CONFIG_NAME);
+    let (path, text) = EXAMPLES[0];
+    let linear = parse(text, DEMO_CONFIG_NAME, Path::new(".")).unwrap();
+    assert_golden(&linear, GOLDEN[1], path);
+}
+
+#[test]
+fn edited_examples_parse_or_fail_in_one_line_without_panicking() {
+    let (mut ok, mut err) = (0, 0);
     for (_, t) in EXAMPLES {
         let edits = edits(t);
-        texts.extend(edits.iter().map(|e| apply(t, &[e])));
-        // Pairs of edits, to see that the first problem reported is the same.
-        for k in 0..3000usize {
-            let (a, b) = (
-                &edits[(k * 7919) % edits.len()],
-                &edits[(k * 104_729) % edits.len()],
-            );
-            if a.0 != b.0 {
-                texts.push(apply(t, &[a, b]));
-            }
-        }
-    }
-    for text in &texts {
-        if let Some(diff) = compare(text) {
-            panic!("{diff}\nfor\n{text}");
-        }
-        match (
-            parse(text, "f", Path::new("b")),
-            legacy::parse(text, "f", Path::new("b")),
-        ) {
-            (Ok(_), _) => ok += 1,
-            (Err(n), Err(o)) => {
-                err += 1;
-                if n.message != o.message {
-                    lines += 1;
-                    println!("line: {} | {}", o.message, n.message);
+        let singles = edits.iter().map(|e| apply(t, &[e]));
+        let pairs = (0..3000usize).map(|k| {
+            let a = &edits[(k * 7919) % edits.len()];
+            let b = &edits[(k * 104_729) % edits.len()];
+            apply(t, &[a, b])
+        });
+        for text in singles.chain(pairs) {
+            match parse(&text, "f.toml", Path::new(".")) {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    err += 1;
+                    assert!(e.message.starts_with("f.toml"), "{}", e.message);
+                    assert_eq!(e.message.lines().count(), 1, "{}", e.message);
                 }
             }
-            (Err(_), Ok(_)) => err += 1,
         }
     }
-    println!("{ok} valid, {err} invalid, {lines} with another line");
     assert!(ok > 100 && err > 1000, "{ok} valid, {err} invalid");
 }
 
