@@ -15,7 +15,7 @@ const DEFAULT_MUTATIONS: [MutationType; 3] = [
 ];
 
 /// `[search]`, checked, defaults applied (except the initial population: see
-/// [`initial_population`]).
+/// [`initial_population`]). Each field is the same-named one of [`super::Experiment`].
 pub(super) struct SearchSettings {
     pub population_size: usize,
     pub tournament_size: usize,

@@ -3,10 +3,10 @@
 //! final tasks, seed), and its validation into an [`Experiment`].
 //!
 //! Every problem is reported before the search starts, in one line naming the file, the line
-//! where known, the key and the allowed values. serde reads the file into [`raw`] structs that
+//! where known, the key and the allowed values. serde reads the file into `raw` structs that
 //! keep the span of every value a check may refuse; one function per table then checks it:
-//! [`space::memory`], [`space::space`] (`[ops]` and `[sizes]`), [`evolution`] (`[search]`),
-//! [`settings`] (`[fec]`, `[train_budget]`, `[experiments]`) and [`tasks::collection`].
+//! `space::memory`, `space::space` (`[ops]` and `[sizes]`), `evolution` (`[search]`),
+//! `settings` (`[fec]`, `[train_budget]`, `[experiments]`) and `tasks::collection`.
 
 mod evolution;
 mod raw;

@@ -1,6 +1,7 @@
 //! The config file as serde reads it: one struct per TOML table, unknown keys rejected, every
 //! value that a later check may refuse wrapped in [`Spanned`] so that the refusal can name its
 //! line. Defaults are applied by the per-table checks, so that a defaulted value has no line.
+//! Each field is the TOML key of the same name (documented in README.md, "Experiment configs").
 
 use crate::eval::Combination;
 use crate::task::spec::TaskSpec;

@@ -5,7 +5,8 @@ use super::report::Reporter;
 use super::{Baseline, ConfigError};
 use crate::search::FecSettings;
 
-/// `[experiments]`, checked, defaults applied.
+/// `[experiments]`, checked, defaults applied. Each field is the same-named one of
+/// [`super::Experiment`].
 pub(super) struct ExperimentLimits {
     pub max_experiments: u64,
     pub sufficient_fitness: Option<f64>,
