@@ -53,7 +53,9 @@ impl Limits {
 pub struct Outcome {
     /// The fitness in `[0, 1]`.
     pub fitness: f64,
-    /// Predict+Learn pairs run (the unit of the search budget).
+    /// Train examples started, as the original AutoML-Zero counts train steps (the unit of the
+    /// search budget): every example whose Predict ran, the one whose error stopped training
+    /// included.
     pub train_steps: u64,
 }
 

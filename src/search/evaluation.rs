@@ -65,7 +65,9 @@ pub struct EvaluationStats {
     pub evaluations: u64,
     /// Full evaluations run (FEC misses, or every evaluation without FEC).
     pub full_evaluations: u64,
-    /// Predict+Learn pairs run in full evaluations.
+    /// Train examples started in fingerprints and full evaluations: the original AutoML-Zero's
+    /// train-step count (its evaluator adds the fingerprint executor's steps too), which
+    /// `max_train_steps` bounds.
     pub train_steps: u64,
     /// Candidates the train budget cut to zero train examples.
     pub over_budget: u64,
@@ -345,6 +347,7 @@ impl SearchEvaluator {
                 hasher.add(i as u64);
                 hasher.add(self.tasks[i].num_train().min(limits.max_train) as u64);
                 let out = self.run(i, &mut rng, &prefix, &mut ErrorHasher(&mut hasher));
+                self.stats.train_steps += out.train_steps;
                 let valid = self.tasks[i].num_valid().min(prefix.max_valid);
                 self.record(&live, i, (out.train_steps as usize + valid) as f64);
             }
