@@ -1,12 +1,12 @@
 //! The evaluator: the fitness of one algorithm on a collection of tasks (SEMANTICS.md §4, last
 //! paragraph), with one random stream per task derived from a seed.
 
-use super::{Combination, combine};
 use crate::exec::choice::{Use, full_examples};
 use crate::exec::interp::Memory;
 use crate::exec::jit::PackedRows;
 use crate::exec::{Executor, ExecutorChoice, ExecutorStats, Limits, NoObserver, Prepared};
 use crate::task::Task;
+use crate::task::combination::{Combination, combine};
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{AddressError, Algorithm, Layout, LayoutError, MemoryCounts, Rng};
 

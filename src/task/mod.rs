@@ -8,9 +8,11 @@
 //! - [`projected`]: projected binary classification of a real data set.
 //! - [`spec`]: the description of a task collection, its checks and seeds; [`build`]: building it.
 //! - [`mod@file`]: the task file (`amlz eval --tasks FILE`), TOML with `[[tasks]]` tables.
+//! - [`combination`]: how a collection's per-task fitnesses combine.
 //! - [`error`]: the errors of all of these.
 
 pub mod build;
+pub mod combination;
 pub mod csv;
 pub mod error;
 pub mod file;

@@ -1,6 +1,7 @@
-//! How a collection's per-task fitnesses combine into one (SEMANTICS.md §4, last paragraph).
+//! How a task collection's per-task fitnesses combine into one (SEMANTICS.md §4, last
+//! paragraph): the collection's rule, which task files and configs name.
 
-use crate::task::error::UnknownName;
+use super::error::UnknownName;
 
 /// How the per-task fitnesses of a collection combine into one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
