@@ -17,7 +17,7 @@ pub struct Evaluation {
     pub per_task: Vec<f64>,
     /// The per-task fitnesses combined by the collection's rule.
     pub fitness: f64,
-    /// Train examples started over all tasks ([`Outcome::train_steps`]).
+    /// Train examples started over all tasks ([`crate::exec::Outcome::train_steps`]).
     pub train_steps: u64,
 }
 
