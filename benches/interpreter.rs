@@ -5,8 +5,8 @@
 //! `cargo bench --bench interpreter`; criterion prints the time per train example under
 //! "time" because every iteration runs exactly one train example's worth (see `iter_custom`).
 
-use amlz::eval::{Limits, NoObserver};
-use amlz::interp::{self, Memory, Program};
+use amlz::exec::interp::{self, Memory, Program};
+use amlz::exec::{Limits, NoObserver};
 use amlz::task::generate::{
     Sizes, TaskSettings, scalar_2layer_nn_regression, scalar_linear_regression,
 };

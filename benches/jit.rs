@@ -12,9 +12,9 @@
 //!
 //! Run with `cargo bench --bench jit`.
 
-use amlz::eval::{Limits, NoObserver};
-use amlz::interp::{self, Memory, Program};
-use amlz::jit_executor::{self, JitExecutor, JitProgram};
+use amlz::exec::interp::{self, Memory, Program};
+use amlz::exec::jit::{self as jit_executor, JitExecutor, JitProgram, PackedRows};
+use amlz::exec::{Limits, NoObserver};
 use amlz::task::{EvalType, Task};
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::random::random_instruction_from;
@@ -55,7 +55,6 @@ fn task(features: usize, seed: u64) -> Task {
         param_seed: seed,
         data_seed: seed,
         name: format!("bench F={features}"),
-        packed: Default::default(),
     }
 }
 
@@ -73,13 +72,20 @@ fn prepare(executor: &mut JitExecutor, algorithm: &Algorithm, layout: Layout) ->
     Prepared { interp, jit }
 }
 
-/// The summed fitness of `programs` on `task`, run by the JIT (`native`) or the interpreter.
-fn evaluate_all(programs: &[Prepared], task: &Task, memory: &mut Memory, native: bool) -> f64 {
+/// The summed fitness of `programs` on `task` (whose JIT rows `rows` holds), run by the JIT
+/// (`native`) or the interpreter.
+fn evaluate_all(
+    programs: &[Prepared],
+    task: &Task,
+    rows: &PackedRows,
+    memory: &mut Memory,
+    native: bool,
+) -> f64 {
     let mut sum = 0.0;
     for p in programs {
         let (mut rng, full, obs) = (Rng::new(1), &Limits::FULL, &mut NoObserver);
         sum += if native {
-            jit_executor::evaluate(&p.jit, task, memory, &mut rng, full, obs).fitness
+            jit_executor::evaluate(&p.jit, task, rows, memory, &mut rng, full, obs).fitness
         } else {
             interp::evaluate(&p.interp, task, memory, &mut rng, full, obs).fitness
         };
@@ -146,16 +152,33 @@ fn bench_pair(c: &mut Criterion, name: &str, programs: &[Prepared], task: &Task)
         ((TRAIN + VALID) * programs.len()) as u64,
     ));
     let mut memory = Memory::default();
+    let rows = PackedRows::default();
     // Same results first: the bench measures equal work.
     assert_eq!(
-        evaluate_all(programs, task, &mut memory, false).to_bits(),
-        evaluate_all(programs, task, &mut memory, true).to_bits()
+        evaluate_all(programs, task, &rows, &mut memory, false).to_bits(),
+        evaluate_all(programs, task, &rows, &mut memory, true).to_bits()
     );
     group.bench_function("interpreter_dce", |b| {
-        b.iter(|| black_box(evaluate_all(programs, black_box(task), &mut memory, false)))
+        b.iter(|| {
+            black_box(evaluate_all(
+                programs,
+                black_box(task),
+                &rows,
+                &mut memory,
+                false,
+            ))
+        })
     });
     group.bench_function("jit", |b| {
-        b.iter(|| black_box(evaluate_all(programs, black_box(task), &mut memory, true)))
+        b.iter(|| {
+            black_box(evaluate_all(
+                programs,
+                black_box(task),
+                &rows,
+                &mut memory,
+                true,
+            ))
+        })
     });
     group.finish();
 }

@@ -1,14 +1,27 @@
 //! `amlz`: AutoML-Zero in Rust — what a program *does* and how programs are searched.
 //!
-//! Layers, bottom up: the IR (crate `amlz-ir`), tasks, the interpreter executor, the evaluator
-//! (fitness on task collections), and the CLI in `main.rs` as a thin layer over these.
-
-pub mod eval;
-pub mod experiment;
-pub mod interp;
-pub mod jit_executor;
-pub mod search;
-pub mod task;
-pub mod verify;
+//! The layers, bottom up (each uses only those above it in this list):
+//! - [`ir`] (crate `amlz-ir`): ops, instructions, algorithms, memory layouts, analyses.
+//! - [`task`]: the data an algorithm is evaluated on.
+//! - [`exec`]: the executors (interpreter, JIT) of one evaluation on one task, their shared
+//!   contract, and the one place that chooses between them.
+//! - [`eval`]: evaluation over a task collection (per-task random streams, combination).
+//! - [`search`]: regularized evolution, with FEC and the train budget around its evaluations.
+//! - [`experiment`]: configs, the T_search / T_select / T_final loop, summaries.
+//! - [`verify`]: differential fuzzing of the JIT against the interpreter.
+//!
+//! The CLI in `main.rs` is a thin layer over these.
 
 pub use amlz_ir as ir;
+
+pub mod task;
+
+pub mod exec;
+
+pub mod eval;
+
+pub mod search;
+
+pub mod experiment;
+
+pub mod verify;

@@ -17,9 +17,9 @@
 //! Case `i` depends only on the seed and `i`, never on threads, so a failure is reproducible
 //! with `--seed S` and its program number.
 
-use crate::eval::{Limits, Outcome, Trace};
-use crate::interp::{self, Memory, Program};
-use crate::jit_executor::{self, JitExecutor};
+use crate::exec::interp::{self, Memory, Program};
+use crate::exec::jit::{self as jit_executor, JitExecutor, PackedRows};
+use crate::exec::{Limits, Outcome, Trace};
 use crate::task::{EvalType, Task};
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::random::{alter_data, random_instruction_from};
@@ -330,7 +330,6 @@ fn random_task(features: usize, max_examples: usize, rng: &mut Rng) -> Task {
         param_seed: 0,
         data_seed: 0,
         name: format!("verify F={features} {eval_type:?}"),
-        packed: Default::default(),
     }
 }
 
@@ -430,7 +429,15 @@ fn run_interp(program: &Program, run: &Run, memory: &mut Memory) -> RunResult {
 
 fn run_jit(program: &jit_executor::JitProgram, run: &Run, memory: &mut Memory) -> RunResult {
     run_with(run, memory, |task, memory, rng, limits, trace| {
-        jit_executor::evaluate(program, task, memory, rng, limits, trace)
+        jit_executor::evaluate(
+            program,
+            task,
+            &PackedRows::default(),
+            memory,
+            rng,
+            limits,
+            trace,
+        )
     })
 }
 

@@ -1,9 +1,9 @@
 //! Differential tests of the JIT executor against the interpreter: the hand-made algorithms on
 //! generated tasks, and a small `amlz verify` run over random algorithms of all 65 ops.
 
-use amlz::eval::{Limits, Trace};
-use amlz::interp::{self, Memory, Program};
-use amlz::jit_executor::{self, JitExecutor};
+use amlz::exec::interp::{self, Memory, Program};
+use amlz::exec::jit::{self as jit_executor, JitExecutor, PackedRows};
+use amlz::exec::{Limits, Trace};
 use amlz::task::{EvalType, Task};
 use amlz::verify::{self, VerifyConfig};
 use amlz_ir::{Algorithm, Layout, MemoryCounts, Rng, handmade};
@@ -43,7 +43,6 @@ fn task(features: usize, n: usize, eval_type: EvalType, seed: u64) -> Task {
         param_seed: seed,
         data_seed: seed,
         name: "test".into(),
-        packed: Default::default(),
     }
 }
 
@@ -64,7 +63,15 @@ fn compare(algorithm: &Algorithm, counts: MemoryCounts, task: &Task) -> (f64, u6
     let (mut ti, mut tj) = (Trace::default(), Trace::default());
     let (mut ri, mut rj) = (Rng::new(9), Rng::new(9));
     let oi = interp::evaluate(&program, task, &mut mem_i, &mut ri, &Limits::FULL, &mut ti);
-    let oj = jit_executor::evaluate(&jit, task, &mut mem_j, &mut rj, &Limits::FULL, &mut tj);
+    let oj = jit_executor::evaluate(
+        &jit,
+        task,
+        &PackedRows::default(),
+        &mut mem_j,
+        &mut rj,
+        &Limits::FULL,
+        &mut tj,
+    );
     assert_eq!(oi.fitness.to_bits(), oj.fitness.to_bits());
     assert_eq!(oi.train_steps, oj.train_steps);
     let bits = |xs: &[f64]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -137,6 +144,7 @@ fn a_program_prepared_for_another_eval_type_falls_back_and_is_counted() {
     let o = jit_executor::evaluate(
         &jit,
         &t,
+        &PackedRows::default(),
         &mut memory,
         &mut Rng::new(1),
         &Limits::FULL,
@@ -174,11 +182,13 @@ fn prefixes_and_untrained_limits_match() {
         Limits::prefix(0, 0),
         Limits::FULL,
     ] {
+        let rows = PackedRows::default();
         let mut mi = Memory::default();
         let mut mj = Memory::default();
         let (mut ti, mut tj) = (Trace::default(), Trace::default());
         let oi = interp::evaluate(&program, &t, &mut mi, &mut Rng::new(4), &limits, &mut ti);
-        let oj = jit_executor::evaluate(&jit, &t, &mut mj, &mut Rng::new(4), &limits, &mut tj);
+        let oj =
+            jit_executor::evaluate(&jit, &t, &rows, &mut mj, &mut Rng::new(4), &limits, &mut tj);
         assert_eq!((oi, ti), (oj, tj), "{limits:?}");
         assert_eq!(mi.values(), mj.values(), "{limits:?}");
     }

@@ -2,7 +2,7 @@
 //! NaN and infinity, the min/max NaN rules, heaviside `>=` vs `>`, const-set index truncation,
 //! reductions from the first term, and the random stream.
 
-use amlz::interp::{Memory, Program, run_component};
+use amlz::exec::interp::{Memory, Program, run_component};
 use amlz_ir::{
     Algorithm, ComponentFunction, Instruction, Layout, MemoryCounts, Op, Rng, parse_instruction,
 };

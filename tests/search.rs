@@ -115,9 +115,11 @@ fn a_config_that_cannot_hold_the_initial_population_is_rejected() {
     );
 }
 
+/// The whole summary agrees across executors: the search's evaluations and the select and final
+/// evaluations, which run on the chosen executor too.
 #[test]
 fn every_executor_finds_the_same_algorithms() {
-    use amlz::eval::ExecutorChoice;
+    use amlz::exec::ExecutorChoice;
     let e = small_demo(&[("max_individuals = 20000", "max_individuals = 5000")]);
     let run = |executor| {
         let opts = RunOptions {

@@ -293,21 +293,44 @@ pub fn constant_slots(op: Op) -> usize {
     }
 }
 
-fn structural(instr: &Instruction, features: usize) -> StructuralInstruction {
+/// An instruction's data decoded for one feature size: the one decoding of `activation` and
+/// `data` that the interpreter and the JIT share, so that they cannot read them differently.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DecodedData {
+    /// For VECTOR_CONST_SET the element index, for MATRIX_CONST_SET `row * F + column` (both from
+    /// [`crate::kernels::data_index`]); 0 for every other op.
+    pub element: usize,
+    /// The first [`constant_slots`] values are what the op reads — the activation
+    /// (SCALAR_CONST_SET), the value `d1` (VECTOR_CONST_SET) or `d2` (MATRIX_CONST_SET), or
+    /// `d0, d1` (uniform low and high, Gaussian mean and std), float data widened to `f64`; the
+    /// rest are 0.
+    pub constants: [f64; 2],
+}
+
+/// Decodes `instr`'s data for feature size `features` (`1..=MAX_FEATURES`).
+pub fn decode_data(instr: &Instruction, features: usize) -> DecodedData {
     use crate::kernels::data_index;
-    let element = match instr.op.info().data {
-        DataKind::VectorConstant => data_index(features, instr.data[0]),
-        DataKind::MatrixConstant => {
-            data_index(features, instr.data[0]) * features + data_index(features, instr.data[1])
-        }
-        _ => 0,
+    let data = instr.data.map(f64::from);
+    let (element, constants) = match instr.op.info().data {
+        DataKind::None => (0, [0.0; 2]),
+        DataKind::Constant => (0, [instr.activation, 0.0]),
+        DataKind::VectorConstant => (data_index(features, instr.data[0]), [data[1], 0.0]),
+        DataKind::MatrixConstant => (
+            data_index(features, instr.data[0]) * features + data_index(features, instr.data[1]),
+            [data[2], 0.0],
+        ),
+        DataKind::Uniform | DataKind::Gaussian => (0, [data[0], data[1]]),
     };
+    DecodedData { element, constants }
+}
+
+fn structural(instr: &Instruction, features: usize) -> StructuralInstruction {
     StructuralInstruction {
         op: instr.op,
         in1: instr.in1,
         in2: instr.in2,
         out: instr.out,
-        element: element as u16,
+        element: decode_data(instr, features).element as u16,
     }
 }
 
@@ -335,16 +358,9 @@ pub fn live_structure(algorithm: &Algorithm, features: usize) -> LiveStructure {
 pub fn constant_data(algorithm: &Algorithm) -> Vec<f64> {
     let mut out = Vec::new();
     for instr in algorithm.predict.iter().chain(&algorithm.learn) {
-        match instr.op.info().data {
-            DataKind::None => {}
-            DataKind::Constant => out.push(instr.activation),
-            DataKind::VectorConstant => out.push(f64::from(instr.data[1])),
-            DataKind::MatrixConstant => out.push(f64::from(instr.data[2])),
-            DataKind::Uniform | DataKind::Gaussian => {
-                out.push(f64::from(instr.data[0]));
-                out.push(f64::from(instr.data[1]));
-            }
-        }
+        // The element index does not depend on F for the constants: any F decodes them alike.
+        let constants = decode_data(instr, 1).constants;
+        out.extend_from_slice(&constants[..constant_slots(instr.op)]);
     }
     out
 }

@@ -1,7 +1,7 @@
 //! `amlz bench`: measurements that feed the project's tables and notes.
 
 use super::CliError;
-use amlz::search::cost;
+use amlz::exec::cost;
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 
@@ -30,7 +30,7 @@ enum BenchWhat {
 pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     match args.what {
         BenchWhat::BreakEven => {
-            let b = amlz::eval::BreakEven::measure();
+            let b = amlz::exec::BreakEven::measure();
             println!(
                 "compile latency (median, linear and NN at F=4): {:.0} µs",
                 b.compile_ns / 1e3

@@ -1,7 +1,8 @@
 //! `amlz eval`: the fitness of a saved algorithm on the tasks of a task file.
 
 use super::CliError;
-use amlz::eval::{Evaluator, ExecutorChoice};
+use amlz::eval::Evaluator;
+use amlz::exec::ExecutorChoice;
 use amlz::task::file::load_task_file;
 use amlz_ir::AddressProblem;
 use amlz_ir::text::parse_algorithm_with_lines;
@@ -61,9 +62,9 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, CliError> {
     }
     let combination = file.spec.fitness_combination;
     let names: Vec<String> = file.tasks.iter().map(|t| t.name.clone()).collect();
-    let mut evaluator = Evaluator::new(file.tasks, combination);
+    let mut evaluator = Evaluator::on(file.tasks, combination, args.executor);
     let evaluation = evaluator
-        .evaluate_on(&algorithm, counts, args.seed, args.executor)
+        .evaluate(&algorithm, counts, args.seed)
         .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
 
     if args.json {

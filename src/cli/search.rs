@@ -1,7 +1,7 @@
 //! `amlz search`: run an experiment config (the built-in demo by default).
 
 use super::CliError;
-use amlz::eval::ExecutorChoice;
+use amlz::exec::ExecutorChoice;
 use amlz::experiment::{self, Event, RunOptions};
 use clap::Args;
 use std::path::PathBuf;

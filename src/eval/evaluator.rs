@@ -1,11 +1,13 @@
 //! The evaluator: the fitness of one algorithm on a collection of tasks (SEMANTICS.md §4, last
 //! paragraph), with one random stream per task derived from a seed.
 
-use super::executor::{ExecutorChoice, use_jit};
-use super::{Combination, Limits, NoObserver, Outcome, combine};
-use crate::interp::{self, Memory, Program};
-use crate::jit_executor::{self, JitExecutor, JitProgram};
+use crate::exec::choice::{Use, full_examples};
+use crate::exec::interp::Memory;
+use crate::exec::jit::PackedRows;
+use crate::exec::{Executor, ExecutorChoice, ExecutorStats, Limits, NoObserver, Prepared};
 use crate::task::Task;
+use crate::task::combination::{Combination, combine};
+use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{AddressError, Algorithm, Layout, LayoutError, MemoryCounts, Rng};
 
 /// The fitness of an algorithm on each task and combined.
@@ -15,7 +17,7 @@ pub struct Evaluation {
     pub per_task: Vec<f64>,
     /// The per-task fitnesses combined by the collection's rule.
     pub fitness: f64,
-    /// Predict+Learn pairs run over all tasks.
+    /// Train examples started over all tasks ([`crate::exec::Outcome::train_steps`]).
     pub train_steps: u64,
 }
 
@@ -36,23 +38,34 @@ pub fn task_stream_seed(seed: u64, index: usize) -> u64 {
     seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
-/// Evaluates algorithms on one task collection, reusing its memory between evaluations.
+/// Evaluates algorithms on one task collection, on one executor, reusing its memory, its packed
+/// rows and its compiled code between evaluations.
 #[derive(Debug)]
 pub struct Evaluator {
     tasks: Vec<Task>,
+    /// The tasks' examples as the JIT reads them, packed once per task.
+    rows: Vec<PackedRows>,
     combination: Combination,
     memory: Memory,
-    jit: Option<JitExecutor>,
+    executor: Executor,
 }
 
 impl Evaluator {
-    /// An evaluator over `tasks`, combining per-task fitness by `combination`.
+    /// An evaluator over `tasks`, combining per-task fitness by `combination`, on the
+    /// interpreter.
     pub fn new(tasks: Vec<Task>, combination: Combination) -> Evaluator {
+        Evaluator::on(tasks, combination, ExecutorChoice::Interp)
+    }
+
+    /// An evaluator over `tasks`, combining per-task fitness by `combination`, on the executor
+    /// `executor` names. Every executor gives the same results bit for bit.
+    pub fn on(tasks: Vec<Task>, combination: Combination, executor: ExecutorChoice) -> Evaluator {
         Evaluator {
+            rows: tasks.iter().map(|_| PackedRows::default()).collect(),
             tasks,
             combination,
             memory: Memory::default(),
-            jit: None,
+            executor: Executor::new(executor),
         }
     }
 
@@ -61,92 +74,67 @@ impl Evaluator {
         &self.tasks
     }
 
-    /// Evaluates `algorithm` with memory counts `counts` on every task with the interpreter; task
-    /// `i` draws its random ops from `Rng::new(task_stream_seed(seed, i))`.
+    /// The executor's counters so far (how many evaluations ran natively, what was compiled).
+    pub fn executor_stats(&self) -> ExecutorStats {
+        self.executor.stats()
+    }
+
+    /// Evaluates `algorithm` with memory counts `counts` on every task; task `i` draws its
+    /// random ops from `Rng::new(task_stream_seed(seed, i))`. The dead code is eliminated first
+    /// (which changes no result).
     pub fn evaluate(
         &mut self,
         algorithm: &Algorithm,
         counts: MemoryCounts,
         seed: u64,
     ) -> Result<Evaluation, EvalError> {
-        let mut programs: Vec<Program> = Vec::new();
+        algorithm.check_addresses(&counts)?;
+        let live = eliminate_dead_code(algorithm);
+        let mut prepared: Vec<Prepared> = Vec::new();
         for task in &self.tasks {
-            if !programs
-                .iter()
-                .any(|p| p.layout().features() == task.features)
-            {
-                programs.push(Program::new(
-                    algorithm,
-                    Layout::new(task.features, counts)?,
-                )?);
+            if prepared.iter().any(|p| p.fits(task)) {
+                continue;
             }
-        }
-        Ok(self.run_tasks(seed, |task, memory, rng| {
-            let program = programs
+            // All the work this evaluation will run on this preparation.
+            let examples = self
+                .tasks
                 .iter()
-                .find(|p| p.layout().features() == task.features)
-                .expect("decoded above");
-            interp::evaluate(program, task, memory, rng, &Limits::FULL, &mut NoObserver)
-        }))
-    }
-
-    /// As [`Evaluator::evaluate`], on the executor `executor` picks: the interpreter, the JIT
-    /// (falling back to the interpreter, counted, where code generation fails) or, for `auto`,
-    /// the JIT when this evaluation's expected work passes the measured break-even. Every
-    /// executor gives the same result bit for bit.
-    pub fn evaluate_on(
-        &mut self,
-        algorithm: &Algorithm,
-        counts: MemoryCounts,
-        seed: u64,
-        executor: ExecutorChoice,
-    ) -> Result<Evaluation, EvalError> {
-        if !use_jit(executor, algorithm, &self.tasks) {
-            return self.evaluate(algorithm, counts, seed);
-        }
-        let jit = self
-            .jit
-            .get_or_insert_with(|| JitExecutor::new(amlz_jit::JitConfig::default()));
-        let mut prepared: Vec<JitProgram> = Vec::new();
-        for task in &self.tasks {
+                .filter(|t| t.features == task.features && t.eval_type == task.eval_type)
+                .map(full_examples)
+                .sum();
             let layout = Layout::new(task.features, counts)?;
-            if !prepared.iter().any(|p| fits(p, task)) {
-                prepared.push(jit.prepare(algorithm, layout, task.eval_type)?);
-            }
+            prepared.push(self.executor.prepare(
+                &live,
+                layout,
+                task.eval_type,
+                Use::Once(examples),
+            )?);
         }
-        Ok(self.run_tasks(seed, |task, memory, rng| {
-            let program = prepared
-                .iter()
-                .find(|p| fits(p, task))
-                .expect("prepared above");
-            jit_executor::evaluate(program, task, memory, rng, &Limits::FULL, &mut NoObserver)
-        }))
-    }
-
-    /// Runs `run` on every task with the task's own random stream, and combines the fitnesses.
-    fn run_tasks(
-        &mut self,
-        seed: u64,
-        mut run: impl FnMut(&Task, &mut Memory, &mut Rng) -> Outcome,
-    ) -> Evaluation {
         let mut per_task = Vec::with_capacity(self.tasks.len());
         let mut train_steps = 0;
         for (i, task) in self.tasks.iter().enumerate() {
+            let program = prepared
+                .iter()
+                .find(|p| p.fits(task))
+                .expect("prepared above");
             let mut rng = Rng::new(task_stream_seed(seed, i));
-            let outcome = run(task, &mut self.memory, &mut rng);
+            let outcome = self.executor.evaluate(
+                program,
+                task,
+                &self.rows[i],
+                &mut self.memory,
+                &mut rng,
+                &Limits::FULL,
+                &mut NoObserver,
+            );
             per_task.push(outcome.fitness);
             train_steps += outcome.train_steps;
         }
         let fitness = combine(&per_task, self.combination);
-        Evaluation {
+        Ok(Evaluation {
             per_task,
             fitness,
             train_steps,
-        }
+        })
     }
-}
-
-/// Whether prepared code serves `task` (its feature size and scoring).
-fn fits(program: &JitProgram, task: &Task) -> bool {
-    program.layout().features() == task.features && program.eval_type() == task.eval_type
 }

@@ -1,94 +1,9 @@
-//! Evaluation: what both executors share about running SEMANTICS.md §4 (limits, outcomes,
-//! observers, the fitness formulas) and the evaluator over task collections.
+//! Evaluation over task collections, above the executors ([`crate::exec`]): the fitness of one
+//! algorithm on every task of a collection, each task with its own random stream, combined by
+//! the collection's rule, on the executor the user chose.
 
-pub mod epochs;
 pub mod evaluator;
-pub mod executor;
-pub mod fitness;
 
-pub use epochs::{Passes, TrainPass, run_epochs, validation_fitness};
+/// The collection's rule for combining per-task fitnesses, which evaluation applies.
+pub use crate::task::combination::{Combination, combine};
 pub use evaluator::{EvalError, Evaluation, Evaluator, task_stream_seed};
-pub use executor::{BreakEven, ExecutorChoice};
-pub use fitness::{Combination, accuracy_fitness, combine, rms_fitness};
-
-/// How much of a task an evaluation may use: the full task, or the prefix that a functional
-/// fingerprint (FEC) or a train budget allows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// At most this many train examples per epoch (0: no training, an untrained model).
-    pub max_train: usize,
-    /// At most this many validation examples.
-    pub max_valid: usize,
-    /// At most this many epochs.
-    pub max_epochs: usize,
-}
-
-impl Limits {
-    /// The whole task.
-    pub const FULL: Limits = Limits {
-        max_train: usize::MAX,
-        max_valid: usize::MAX,
-        max_epochs: usize::MAX,
-    };
-
-    /// The first `train` examples of epoch 0 and the first `valid` validation examples.
-    pub fn prefix(train: usize, valid: usize) -> Limits {
-        Limits {
-            max_train: train,
-            max_valid: valid,
-            max_epochs: 1,
-        }
-    }
-
-    /// No training at all (the train budget's verdict), one validation.
-    pub const UNTRAINED: Limits = Limits {
-        max_train: 0,
-        max_valid: usize::MAX,
-        max_epochs: 1,
-    };
-}
-
-/// What one evaluation on one task produced.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Outcome {
-    /// The fitness in `[0, 1]`.
-    pub fitness: f64,
-    /// Predict+Learn pairs run (the unit of the search budget).
-    pub train_steps: u64,
-}
-
-/// Watches an evaluation: every train prediction (after the ACCURACY sigmoid write-back) and every
-/// validation prediction (raw `s1`), each with its label. The default methods do nothing, and the
-/// executors are generic over the observer, so an evaluation that does not watch pays nothing.
-pub trait Observer {
-    /// A train example's prediction, before its error check.
-    #[inline(always)]
-    fn train(&mut self, _label: f64, _prediction: f64) {}
-    /// A validation example's prediction.
-    #[inline(always)]
-    fn valid(&mut self, _label: f64, _prediction: f64) {}
-}
-
-/// The observer that records nothing.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoObserver;
-
-impl Observer for NoObserver {}
-
-/// Records every prediction, for differential tests between executors.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Trace {
-    /// Train predictions in visiting order, all epochs.
-    pub train: Vec<f64>,
-    /// Validation predictions, all validations.
-    pub valid: Vec<f64>,
-}
-
-impl Observer for Trace {
-    fn train(&mut self, _label: f64, prediction: f64) {
-        self.train.push(prediction);
-    }
-    fn valid(&mut self, _label: f64, prediction: f64) {
-        self.valid.push(prediction);
-    }
-}

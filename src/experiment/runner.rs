@@ -4,7 +4,8 @@
 
 use super::config::{Baseline, Experiment};
 use super::summary::{ExperimentRecord, Summary};
-use crate::eval::{Evaluator, ExecutorChoice};
+use crate::eval::Evaluator;
+use crate::exec::ExecutorChoice;
 use crate::search::{
     Evolution, EvolutionSettings, Individual, Mutator, Progress, SearchEvaluator, StopReason,
     StopRule, TrainBudget,
@@ -177,7 +178,11 @@ pub fn run(
         fec_lookups_hits.0 += evaluator.fec_hit_rate() * stats.evaluations as f64;
         fec_lookups_hits.1 += stats.evaluations;
 
-        let mut select = Evaluator::new(select_tasks, experiment.fitness_combination);
+        let mut select = Evaluator::on(
+            select_tasks,
+            experiment.fitness_combination,
+            options.executor,
+        );
         let select_fitness = select
             .evaluate(&result.best.algorithm, counts, scoring_seed(seed))?
             .fitness;
@@ -218,7 +223,11 @@ pub fn run(
     }
 
     let (winner, best_select_fitness) = best.expect("at least one experiment ran");
-    let mut final_eval = Evaluator::new(final_tasks, experiment.fitness_combination);
+    let mut final_eval = Evaluator::on(
+        final_tasks,
+        experiment.fitness_combination,
+        options.executor,
+    );
     let final_fitness = final_eval
         .evaluate(&winner.algorithm, counts, scoring_seed(seed))?
         .fitness;

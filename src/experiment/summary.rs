@@ -9,7 +9,8 @@ pub struct ExperimentRecord {
     pub index: u64,
     /// Individuals evaluated.
     pub individuals: u64,
-    /// Train steps of full evaluations.
+    /// Train steps of the search, counted as the original AutoML-Zero counts them: every train
+    /// example started, in fingerprints and full evaluations (what `max_train_steps` bounds).
     pub train_steps: u64,
     /// Seconds of evolution.
     pub seconds: f64,
@@ -42,7 +43,7 @@ pub struct Summary {
     pub experiments: u64,
     /// Individuals evaluated over all experiments.
     pub individuals: u64,
-    /// Train steps over all experiments.
+    /// Train steps over all experiments (each as [`ExperimentRecord::train_steps`]).
     pub train_steps: u64,
     /// Wall-clock seconds of the whole search, final evaluation included.
     pub seconds: f64,

@@ -1,20 +1,16 @@
 //! Fitness of candidates during a search: dead-code elimination, the train budget, the FEC
 //! fingerprint and cache, then the full evaluation on the search tasks.
 
-use super::cost::example_cost_ns;
 use super::fec_cache::{FecCache, FingerprintHasher};
-use super::tiering::{CodeKey, Tiering};
 use super::train_budget::TrainBudget;
-use crate::eval::{
-    BreakEven, Combination, ExecutorChoice, Limits, NoObserver, Observer, Outcome, combine,
-    task_stream_seed,
-};
-use crate::interp::{self, Memory, Program};
-use crate::jit_executor::{self, JitExecutor, JitProgram};
+use crate::eval::{Combination, combine, task_stream_seed};
+use crate::exec::choice::{Use, full_examples};
+use crate::exec::interp::Memory;
+use crate::exec::jit::PackedRows;
+use crate::exec::{Executor, ExecutorChoice, Limits, NoObserver, Observer, Outcome, Prepared};
 use crate::task::{EvalType, Task};
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{Algorithm, Layout, MemoryCounts, Rng};
-use amlz_jit::JitConfig;
 
 /// FEC settings (SEMANTICS.md §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +61,9 @@ pub struct EvaluationStats {
     pub evaluations: u64,
     /// Full evaluations run (FEC misses, or every evaluation without FEC).
     pub full_evaluations: u64,
-    /// Predict+Learn pairs run in full evaluations.
+    /// Train examples started in fingerprints and full evaluations: the original AutoML-Zero's
+    /// train-step count (its evaluator adds the fingerprint executor's steps too), which
+    /// `max_train_steps` bounds.
     pub train_steps: u64,
     /// Candidates the train budget cut to zero train examples.
     pub over_budget: u64,
@@ -77,45 +75,26 @@ pub struct EvaluationStats {
     pub jit_failures: u64,
 }
 
-/// The executor of a search's evaluations.
-enum Tier {
-    /// Everything in the interpreter.
-    Interp,
-    /// Everything compiled, on this thread (the search waits for Cranelift).
-    Jit(Box<JitExecutor>),
-    /// Hot structures compiled in the background.
-    Auto(Box<Tiering>),
-}
-
 /// One distinct (layout, eval type) among the tasks, with the candidate prepared for it.
 struct Slot {
     layout: Layout,
     eval_type: EvalType,
     /// Most examples a full evaluation of one task of this slot runs.
     full_examples: f64,
-    program: Option<Program>,
-    native: Option<JitProgram>,
-    key: Option<CodeKey>,
-    /// The candidate's cost-model estimate per example.
-    cost_ns: f64,
-}
-
-/// Most examples an evaluation of `task` under `limits` runs.
-fn call_examples(task: &Task, limits: &Limits) -> f64 {
-    let epochs = task.num_epochs().min(limits.max_epochs);
-    (epochs * (task.num_train().min(limits.max_train) + task.num_valid().min(limits.max_valid)))
-        as f64
+    prepared: Option<Prepared>,
 }
 
 /// Evaluates candidates on the search tasks.
 pub struct SearchEvaluator {
     tasks: Vec<Task>,
+    /// The tasks' examples as the JIT reads them, packed once per task.
+    rows: Vec<PackedRows>,
     slots: Vec<Slot>,
     slot_of: Vec<usize>,
     combination: Combination,
     fec: Option<(FecSettings, FecCache)>,
     budget: Option<TrainBudget>,
-    tier: Tier,
+    executor: Executor,
     memory: Memory,
     per_task: Vec<f64>,
     stats: EvaluationStats,
@@ -138,7 +117,7 @@ fn slots_for(
     let mut slot_of = Vec::with_capacity(tasks.len());
     for t in tasks {
         let layout = Layout::new(t.features, counts)?;
-        let full = (t.num_epochs() * (t.num_train() + t.num_valid())) as f64;
+        let full = full_examples(t);
         let k = match slots
             .iter()
             .position(|s| s.layout == layout && s.eval_type == t.eval_type)
@@ -152,10 +131,7 @@ fn slots_for(
                     layout,
                     eval_type: t.eval_type,
                     full_examples: full,
-                    program: None,
-                    native: None,
-                    key: None,
-                    cost_ns: 0.0,
+                    prepared: None,
                 });
                 slots.len() - 1
             }
@@ -180,19 +156,15 @@ impl SearchEvaluator {
         executor: ExecutorChoice,
     ) -> Result<SearchEvaluator, amlz_ir::LayoutError> {
         let (slots, slot_of) = slots_for(&tasks, counts)?;
-        let tier = match executor {
-            ExecutorChoice::Interp => Tier::Interp,
-            ExecutorChoice::Jit => Tier::Jit(Box::new(JitExecutor::new(JitConfig::default()))),
-            ExecutorChoice::Auto => Tier::Auto(Box::new(Tiering::new(BreakEven::get()))),
-        };
         Ok(SearchEvaluator {
+            rows: tasks.iter().map(|_| PackedRows::default()).collect(),
             tasks,
             slots,
             slot_of,
             combination,
             fec: fec.map(|s| (s, FecCache::new(s.cache_size, s.forget_every))),
             budget,
-            tier,
+            executor: Executor::new(executor),
             memory: Memory::default(),
             per_task: Vec::new(),
             stats: EvaluationStats::default(),
@@ -201,21 +173,13 @@ impl SearchEvaluator {
 
     /// Counters so far.
     pub fn stats(&self) -> EvaluationStats {
-        let mut s = self.stats;
-        match &self.tier {
-            Tier::Interp => {}
-            Tier::Jit(jit) => {
-                let j = jit.stats();
-                s.compiled = j.compiler.compiled;
-                s.jit_failures = j.fallbacks;
-            }
-            Tier::Auto(t) => {
-                let t = t.stats();
-                s.compiled = t.compiled;
-                s.jit_failures = t.failed;
-            }
+        let e = self.executor.stats();
+        EvaluationStats {
+            native_evaluations: e.native_evaluations,
+            compiled: e.compiled,
+            jit_failures: e.jit_failures,
+            ..self.stats
         }
-        s
     }
 
     /// FEC cache hit rate so far (0 without FEC).
@@ -223,47 +187,19 @@ impl SearchEvaluator {
         self.fec.as_ref().map_or(0.0, |(_, c)| c.hit_rate())
     }
 
-    /// Prepares `live` for every slot: decoded for the interpreter, and compiled code where the
-    /// tier has (or, for a forced JIT, makes) it.
+    /// Prepares `live` for every slot, on the chosen executor.
     fn prepare(&mut self, live: &Algorithm) {
         for slot in &mut self.slots {
-            slot.cost_ns = example_cost_ns(live, slot.layout.features());
-            slot.key = None;
-            slot.native = None;
-            slot.program = None;
-            match &mut self.tier {
-                Tier::Jit(jit) => {
-                    // The prepared program carries its own decoding for Setup and fallbacks.
-                    let p = jit
-                        .prepare(live, slot.layout, slot.eval_type)
-                        .expect("mutations keep addresses in range");
-                    if p.is_compiled() {
-                        slot.native = Some(p);
-                    } else {
-                        slot.program = Some(p.program().clone());
-                    }
-                    continue;
-                }
-                Tier::Interp | Tier::Auto(_) => {}
-            }
-            let program =
-                Program::new(live, slot.layout).expect("mutations keep addresses in range");
-            // A structure is worth a key only if some evaluation of it could run faster natively.
-            if let Tier::Auto(tiering) = &mut self.tier
-                && tiering
-                    .break_even()
-                    .saved_ns(slot.cost_ns, slot.full_examples)
-                    > 0.0
-            {
-                let key = CodeKey::new(live, slot.layout, slot.eval_type);
-                match tiering.native(&key, live, program) {
-                    Ok(native) => slot.native = Some(native),
-                    Err(program) => slot.program = Some(program),
-                }
-                slot.key = Some(key);
-            } else {
-                slot.program = Some(program);
-            }
+            slot.prepared = Some(
+                self.executor
+                    .prepare(
+                        live,
+                        slot.layout,
+                        slot.eval_type,
+                        Use::Search(slot.full_examples),
+                    )
+                    .expect("mutations keep addresses in range"),
+            );
         }
     }
 
@@ -275,44 +211,28 @@ impl SearchEvaluator {
         limits: &Limits,
         observer: &mut O,
     ) -> Outcome {
-        let slot = &self.slots[self.slot_of[i]];
-        let task = &self.tasks[i];
-        // A forced JIT runs everything natively; `auto` only calls long enough to gain.
-        let native = slot.native.as_ref().filter(|_| match &self.tier {
-            Tier::Auto(tiering) => {
-                tiering
-                    .break_even()
-                    .saved_ns(slot.cost_ns, call_examples(task, limits))
-                    > 0.0
-            }
-            _ => true,
-        });
-        match native {
-            Some(native) => {
-                self.stats.native_evaluations += 1;
-                jit_executor::evaluate(native, task, &mut self.memory, rng, limits, observer)
-            }
-            None => {
-                // Either the slot has only a decoded program, or the call is too short to gain
-                // from the native one, whose decoding the interpreter then runs.
-                let program = match (&slot.program, &slot.native) {
-                    (Some(p), _) => p,
-                    (None, Some(n)) => n.program(),
-                    (None, None) => unreachable!("prepare fills every slot"),
-                };
-                interp::evaluate(program, task, &mut self.memory, rng, limits, observer)
-            }
-        }
+        let prepared = self.slots[self.slot_of[i]]
+            .prepared
+            .as_ref()
+            .expect("prepare fills every slot");
+        self.executor.evaluate(
+            prepared,
+            &self.tasks[i],
+            &self.rows[i],
+            &mut self.memory,
+            rng,
+            limits,
+            observer,
+        )
     }
 
-    /// Tells the tier how much interpreter work a structure just cost.
+    /// Tells the executor how much interpreter work task `i` just cost.
     fn record(&mut self, live: &Algorithm, i: usize, examples: f64) {
-        if let Tier::Auto(tiering) = &mut self.tier {
-            let slot = &self.slots[self.slot_of[i]];
-            if let (None, Some(key)) = (&slot.native, &slot.key) {
-                tiering.record(key, live, slot.cost_ns, examples);
-            }
-        }
+        let prepared = self.slots[self.slot_of[i]]
+            .prepared
+            .as_ref()
+            .expect("prepare fills every slot");
+        self.executor.record(live, prepared, examples);
     }
 
     /// The fitness of `algorithm` on the search tasks; random ops of the full evaluation draw from
@@ -345,6 +265,7 @@ impl SearchEvaluator {
                 hasher.add(i as u64);
                 hasher.add(self.tasks[i].num_train().min(limits.max_train) as u64);
                 let out = self.run(i, &mut rng, &prefix, &mut ErrorHasher(&mut hasher));
+                self.stats.train_steps += out.train_steps;
                 let valid = self.tasks[i].num_valid().min(prefix.max_valid);
                 self.record(&live, i, (out.train_steps as usize + valid) as f64);
             }

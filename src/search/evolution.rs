@@ -32,7 +32,11 @@ pub struct EvolutionSettings {
 pub struct StopRule {
     /// Individuals evaluated, the initial population included.
     pub max_individuals: Option<u64>,
-    /// Predict+Learn pairs run by full evaluations.
+    /// Train examples started by the search's evaluations, fingerprints included
+    /// ([`EvaluationStats::train_steps`](super::EvaluationStats::train_steps)). As in the
+    /// original AutoML-Zero, checked only once the initial population is evaluated and after
+    /// each sweep of the population (one child per member): the count may pass it by less than
+    /// one sweep's steps.
     pub max_train_steps: Option<u64>,
     /// Wall-clock deadline.
     pub deadline: Option<Instant>,
@@ -117,9 +121,10 @@ impl<'a> Evolution<'a> {
         if stop.max_individuals.is_some_and(|m| self.individuals >= m) {
             return Some(StopReason::Individuals);
         }
-        if stop
-            .max_train_steps
-            .is_some_and(|m| self.evaluator.stats().train_steps >= m)
+        if self.at_sweep_end()
+            && stop
+                .max_train_steps
+                .is_some_and(|m| self.evaluator.stats().train_steps >= m)
         {
             return Some(StopReason::TrainSteps);
         }
@@ -132,6 +137,13 @@ impl<'a> Evolution<'a> {
             return Some(StopReason::Time);
         }
         None
+    }
+
+    /// Whether the initial population is complete and the children since are a whole number of
+    /// sweeps (P each): where the original checks its train-step limit.
+    fn at_sweep_end(&self) -> bool {
+        let p = self.settings.population_size as u64;
+        self.population.len() as u64 == p && (self.individuals - p).is_multiple_of(p)
     }
 
     fn evaluate(&mut self, algorithm: Algorithm, rng: &mut Rng) -> Individual {

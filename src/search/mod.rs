@@ -1,13 +1,11 @@
 //! The search: regularized evolution over algorithms (SEMANTICS.md §7).
 
-pub mod cost;
 pub mod evaluation;
 pub mod evolution;
 pub mod fec_cache;
 pub mod generator;
 pub mod mutator;
 pub mod space;
-pub mod tiering;
 pub mod train_budget;
 
 pub use evaluation::{EvaluationStats, FecSettings, SearchEvaluator};

@@ -1,7 +1,7 @@
 //! The train budget (SEMANTICS.md §7): an algorithm whose estimated cost per train example exceeds
 //! `threshold_factor` times a baseline's gets no training.
 
-use super::cost::example_cost_ns;
+use crate::exec::cost::example_cost_ns;
 use amlz_ir::Algorithm;
 use amlz_ir::analysis::eliminate_dead_code;
 

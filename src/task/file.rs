@@ -24,9 +24,9 @@ use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 
 use super::Task;
+use super::combination::Combination;
 use super::error::TaskError;
 use super::spec::{TaskSpec, build_tasks};
-use crate::eval::Combination;
 
 /// The content of a task file, not yet built into tasks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

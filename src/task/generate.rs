@@ -280,7 +280,6 @@ pub(crate) fn finish(
         param_seed,
         data_seed,
         name,
-        packed: Default::default(),
     }
 }
 

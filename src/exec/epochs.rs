@@ -9,7 +9,7 @@ use crate::task::{EvalType, Task};
 /// How one epoch's training pass ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrainPass {
-    /// Examples whose Learn ran.
+    /// Examples whose Learn ran (the example that stopped training is not among them).
     pub steps: u64,
     /// Whether an example's error stopped training (its Learn did not run).
     pub stopped: bool,
@@ -34,7 +34,8 @@ pub fn run_epochs(task: &Task, limits: &Limits, passes: &mut impl Passes) -> Out
     let mut steps = 0u64;
     for epoch in 0..epochs {
         let pass = passes.train(epoch, num_train);
-        steps += pass.steps;
+        // The original counts every example it starts: the one whose error stops training too.
+        steps += pass.steps + u64::from(pass.stopped);
         if pass.stopped {
             return Outcome {
                 fitness: if epoch == 0 { 0.0 } else { best },

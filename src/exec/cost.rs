@@ -7,7 +7,7 @@
 //! otherwise idle machine, `--millis 300`). Only ratios matter
 //! (the budget compares a candidate with a baseline), so a faster machine needs no new table.
 
-use crate::interp::{Memory, Program, run_component};
+use super::interp::{Memory, Program, run_component};
 use amlz_ir::{
     Algorithm, Bank, ComponentFunction, DataKind, Instruction, Layout, MemoryCounts, NUM_OPS, Op,
     Rng,

@@ -10,9 +10,9 @@
 //! emptied past [`HOT_CAPACITY`] entries, and compiled code is freed with its code generation once no
 //! table holds it.
 
-use crate::eval::BreakEven;
-use crate::interp::Program;
-use crate::jit_executor::JitProgram;
+use super::BreakEven;
+use super::interp::Program;
+use super::jit::JitProgram;
 use crate::task::EvalType;
 use amlz_ir::analysis::{LiveStructure, live_structure};
 use amlz_ir::{Algorithm, Layout};
@@ -134,11 +134,7 @@ fn worker(requests: Receiver<Request>, replies: Sender<Reply>) {
     for Request { key, live } in requests {
         let result = match &mut compiler {
             Ok(c) => c
-                .compile(
-                    &live,
-                    key.layout,
-                    crate::jit_executor::scoring(key.eval_type),
-                )
+                .compile(&live, key.layout, super::jit::scoring(key.eval_type))
                 .map(|a| a.code().clone()),
             Err(e) => Err(e.clone()),
         };

@@ -10,8 +10,8 @@ mod program;
 
 pub use program::Program;
 
-use crate::eval::epochs::{self, TrainPass, run_epochs, validation_fitness};
-use crate::eval::{Limits, Observer, Outcome};
+use crate::exec::epochs::{self, TrainPass, run_epochs, validation_fitness};
+use crate::exec::{Limits, Observer, Outcome};
 use crate::task::{EvalType, Task};
 use amlz_ir::kernels::{Dim, Dynamic, Fixed, sigmoid};
 use amlz_ir::{ComponentFunction, Layout, Rng};

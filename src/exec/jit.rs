@@ -1,5 +1,5 @@
 //! The JIT executor: SEMANTICS.md §4 with Predict and Learn compiled to native code
-//! (crate `amlz-jit`), bit-exact with [`crate::interp::evaluate`].
+//! (crate `amlz-jit`), bit-exact with [`super::interp::evaluate`].
 //!
 //! [`JitExecutor::prepare`] eliminates dead code, decodes the algorithm for the interpreter (which
 //! runs Setup, and everything when compilation fails) and compiles its live Predict and Learn,
@@ -11,9 +11,9 @@
 //! the prepared program keeps the error, every evaluation of it runs in the interpreter, and the
 //! fallback is counted ([`JitStats::fallbacks`], [`fallback_evaluations`]): never fatal.
 
-use crate::eval::epochs::{self, TrainPass, run_epochs, validation_fitness};
-use crate::eval::{Limits, Observer, Outcome};
-use crate::interp::{self, Memory, Program};
+use super::epochs::{self, TrainPass, run_epochs, validation_fitness};
+use super::interp::{self, Memory, Program};
+use super::{Limits, Observer, Outcome};
 use crate::task::{EvalType, Task};
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{AddressError, Algorithm, ComponentFunction, Layout, Rng};
@@ -21,6 +21,7 @@ use amlz_jit::{
     CompiledAlgorithm, Compiler, CompilerStats, Examples, JitConfig, JitError, Scoring, State,
 };
 use std::cell::Cell;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Evaluations (in this process) that ran in the interpreter because their program had no
@@ -176,6 +177,83 @@ impl JitExecutor {
     }
 }
 
+/// A task's examples packed as the JIT's loops read them: the train rows of every epoch's
+/// visiting order and the validation rows ([`amlz_jit::pack_rows`]), about (F + 1)/F times the
+/// task's data per epoch. Packed from the task on first use and kept for every later evaluation
+/// on it: whoever holds a task collection for many evaluations holds one of these per task
+/// (packing on every evaluation was measured to cost more than short evaluations).
+#[derive(Default)]
+pub struct PackedRows(OnceLock<Packed>);
+
+struct Packed {
+    /// The shape of the task packed, to catch rows handed in with another task.
+    shape: (usize, usize, usize, usize),
+    train: Vec<Vec<f64>>,
+    valid: Vec<f64>,
+}
+
+/// What [`PackedRows`] checks a task against: F, train and validation counts, epochs.
+fn shape(task: &Task) -> (usize, usize, usize, usize) {
+    (
+        task.features,
+        task.num_train(),
+        task.num_valid(),
+        task.num_epochs(),
+    )
+}
+
+impl PackedRows {
+    fn get(&self, task: &Task) -> &Packed {
+        let packed = self.0.get_or_init(|| {
+            let f = task.features;
+            let pack = amlz_jit::pack_rows;
+            Packed {
+                shape: shape(task),
+                train: (0..task.num_epochs())
+                    .map(|e| {
+                        pack(
+                            &task.train_features,
+                            &task.train_labels,
+                            f,
+                            task.epoch_order(e),
+                        )
+                    })
+                    .collect(),
+                valid: pack(&task.valid_features, &task.valid_labels, f, None),
+            }
+        });
+        assert_eq!(packed.shape, shape(task), "rows packed from another task");
+        packed
+    }
+
+    /// The train examples of `task` as rows of F features and the label, in the visiting order
+    /// of `epoch` (see [`amlz_jit::Examples`]).
+    ///
+    /// # Panics
+    /// If these rows were packed from a task of another shape.
+    pub fn train<'a>(&'a self, task: &Task, epoch: usize) -> &'a [f64] {
+        &self.get(task).train[epoch]
+    }
+
+    /// The validation examples of `task` as rows of F features and the label, in stored order.
+    ///
+    /// # Panics
+    /// If these rows were packed from a task of another shape.
+    pub fn valid<'a>(&'a self, task: &Task) -> &'a [f64] {
+        &self.get(task).valid
+    }
+}
+
+impl std::fmt::Debug for PackedRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "PackedRows(packed)"
+        } else {
+            "PackedRows"
+        })
+    }
+}
+
 /// Per-thread buffers an evaluation borrows: scratch for aliased matrix products and the
 /// predictions a native loop writes for the observer.
 #[derive(Default)]
@@ -188,8 +266,9 @@ thread_local! {
     static BUFFERS: Cell<Buffers> = Cell::new(Buffers::default());
 }
 
-/// Evaluates `program` on `task` (SEMANTICS.md §4) with compiled Predict and Learn: zeroed
-/// memory, Setup in the interpreter, then per epoch the native train loop (early stop included)
+/// Evaluates `program` on `task` (SEMANTICS.md §4) with compiled Predict and Learn, reading the
+/// examples from `rows` (packed from `task` on first use: hand the same [`PackedRows`] to every
+/// evaluation on the task). Zeroed memory, Setup in the interpreter, then per epoch the native train loop (early stop included)
 /// and the native validation loop; returns the best epoch's fitness. Same contract as
 /// [`interp::evaluate`] — same fitness, train steps, observer calls, final memory and random
 /// stream — for the dead-code-eliminated algorithm.
@@ -202,6 +281,7 @@ thread_local! {
 pub fn evaluate<O: Observer>(
     program: &JitProgram,
     task: &Task,
+    rows: &PackedRows,
     memory: &mut Memory,
     rng: &mut Rng,
     limits: &Limits,
@@ -238,6 +318,7 @@ pub fn evaluate<O: Observer>(
     let mut passes = Passes {
         compiled,
         task,
+        rows,
         state: State {
             memory: memory.values_mut(),
             scratch: &mut bufs.scratch,
@@ -256,6 +337,7 @@ pub fn evaluate<O: Observer>(
 struct Passes<'a, O> {
     compiled: &'a CompiledAlgorithm,
     task: &'a Task,
+    rows: &'a PackedRows,
     state: State<'a>,
     predictions: &'a mut [f64],
     observer: &'a mut O,
@@ -264,7 +346,7 @@ struct Passes<'a, O> {
 impl<O: Observer> epochs::Passes for Passes<'_, O> {
     fn train(&mut self, epoch: usize, count: usize) -> TrainPass {
         let task = self.task;
-        let rows = task.train_rows(epoch);
+        let rows = self.rows.train(task, epoch);
         let ex = Examples {
             rows,
             count,
@@ -284,7 +366,7 @@ impl<O: Observer> epochs::Passes for Passes<'_, O> {
     fn validate(&mut self, count: usize) -> f64 {
         let task = self.task;
         let ex = Examples {
-            rows: task.valid_rows(),
+            rows: self.rows.valid(task),
             count,
             max_abs_error: task.max_abs_error,
         };
@@ -295,5 +377,60 @@ impl<O: Observer> epochs::Passes for Passes<'_, O> {
             self.observer.valid(task.valid_labels[k], p);
         }
         validation_fitness(task.eval_type, end.failed, end.loss, end.wrong, count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::generate::{Sizes, TaskSettings, scalar_linear_regression};
+
+    fn task() -> Task {
+        let sizes = Sizes {
+            features: 3,
+            num_train: 20,
+            num_valid: 5,
+        };
+        let settings = TaskSettings {
+            eval_type: EvalType::RmsError,
+            max_abs_error: crate::task::DEFAULT_MAX_ABS_ERROR,
+            num_train_epochs: 3,
+        };
+        scalar_linear_regression(sizes, &settings, 1, 2)
+    }
+
+    #[test]
+    fn packed_rows_visit_each_epochs_order_with_the_labels() {
+        let t = task();
+        let packed = PackedRows::default();
+        for epoch in 0..t.num_epochs() {
+            let rows = packed.train(&t, epoch);
+            assert_eq!(rows.len(), t.num_train() * 4);
+            for (k, row) in rows.chunks(4).enumerate() {
+                let i = t.epoch_order(epoch).map_or(k, |o| o[k] as usize);
+                assert_eq!(&row[..3], t.train_example(i), "epoch {epoch} step {k}");
+                assert_eq!(row[3], t.train_labels[i]);
+            }
+        }
+        assert_ne!(
+            packed.train(&t, 1),
+            packed.train(&t, 0),
+            "epoch 1 is shuffled"
+        );
+        let valid: Vec<f64> = (0..t.num_valid())
+            .flat_map(|i| [t.valid_example(i), &[t.valid_labels[i]]].concat())
+            .collect();
+        assert_eq!(packed.valid(&t), valid);
+    }
+
+    #[test]
+    #[should_panic(expected = "rows packed from another task")]
+    fn rows_packed_from_another_task_are_refused() {
+        let t = task();
+        let packed = PackedRows::default();
+        packed.valid(&t);
+        let mut other = t.clone();
+        other.train_labels.pop();
+        packed.valid(&other);
     }
 }

@@ -2,8 +2,8 @@
 //! widened data, with every address checked, so that the hot loop does no bounds checks and no
 //! index arithmetic.
 
-use amlz_ir::kernels::data_index;
-use amlz_ir::{AddressError, Algorithm, Bank, DataKind, Instruction, Layout, Op};
+use amlz_ir::analysis::decode_data;
+use amlz_ir::{AddressError, Algorithm, Bank, Instruction, Layout, Op};
 
 /// One decoded instruction: offsets into the memory buffer and the data the op needs, as `f64`.
 #[derive(Clone, Copy, Debug)]
@@ -46,24 +46,9 @@ fn decode(instr: &Instruction, layout: &Layout) -> Decoded {
         x: 0.0,
         y: 0.0,
     };
-    let f = layout.features();
-    let data = instr.data.map(f64::from);
-    match info.data {
-        DataKind::None => {}
-        DataKind::Constant => d.x = instr.activation,
-        DataKind::VectorConstant => {
-            d.o += data_index(f, instr.data[0]) as u32;
-            d.x = data[1];
-        }
-        DataKind::MatrixConstant => {
-            d.o += (data_index(f, instr.data[0]) * f + data_index(f, instr.data[1])) as u32;
-            d.x = data[2];
-        }
-        DataKind::Uniform | DataKind::Gaussian => {
-            d.x = data[0];
-            d.y = data[1];
-        }
-    }
+    let data = decode_data(instr, layout.features());
+    d.o += data.element as u32;
+    [d.x, d.y] = data.constants;
     d
 }
 

@@ -1,5 +1,4 @@
-//! Which executor runs an evaluation: the interpreter, the JIT, or `auto` — the JIT only where the
-//! work expected of it passes a break-even measured on this machine.
+//! This machine's break-even between the executors, by which `auto` decides what to compile.
 //!
 //! The break-even weighs what compiling costs (Cranelift's latency for a typical program) against
 //! what it saves (the interpreter time of the evaluation times the fraction the JIT removes). Both
@@ -7,43 +6,17 @@
 //! linear regressor and network (F = 4) are compiled a few times and run by both executors on a
 //! small task.
 
-use crate::eval::{Limits, NoObserver};
-use crate::interp::{self, Memory, Program};
-use crate::jit_executor::{self, JitExecutor};
-use crate::search::cost::example_cost_ns;
-use crate::task::Task;
+use super::cost::example_cost_ns;
+use super::interp::{self, Memory, Program};
+use super::jit::{self, JitExecutor, PackedRows};
+use super::{Limits, NoObserver};
 use crate::task::generate::{
     Sizes, TaskSettings, scalar_2layer_nn_regression, scalar_linear_regression,
 };
-use amlz_ir::analysis::eliminate_dead_code;
-use amlz_ir::{Algorithm, Layout, Rng, handmade};
+use amlz_ir::{Layout, Rng, handmade};
 use amlz_jit::JitConfig;
 use std::sync::OnceLock;
 use std::time::Instant;
-
-/// The executor an evaluation runs on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
-pub enum ExecutorChoice {
-    /// The interpreter: the reference executor, no compile latency.
-    Interp,
-    /// Compile Predict and Learn with Cranelift (falls back to the interpreter, counted, if code
-    /// generation fails).
-    Jit,
-    /// The JIT where the expected work passes the measured break-even, else the interpreter.
-    #[default]
-    Auto,
-}
-
-impl ExecutorChoice {
-    /// The name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            ExecutorChoice::Interp => "interp",
-            ExecutorChoice::Jit => "jit",
-            ExecutorChoice::Auto => "auto",
-        }
-    }
-}
 
 /// This machine's break-even between the executors.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,7 +65,7 @@ impl BreakEven {
             let layout = Layout::new(4, algorithm.min_counts()).expect("valid layout");
             let program = Program::new(algorithm, layout).expect("valid addresses");
             for _ in 0..5 {
-                let scoring = jit_executor::scoring(task.eval_type);
+                let scoring = jit::scoring(task.eval_type);
                 let t = Instant::now();
                 let ok = jit
                     .compiler_mut()
@@ -102,6 +75,7 @@ impl BreakEven {
                 }
             }
             let prepared = jit.prepare(algorithm, layout, task.eval_type).ok();
+            let rows = PackedRows::default();
             let mut memory = Memory::new(&layout);
             let time = |f: &mut dyn FnMut()| {
                 f();
@@ -123,9 +97,10 @@ impl BreakEven {
             });
             let jit_ns = match prepared.as_ref().filter(|p| p.is_compiled()) {
                 Some(p) => time(&mut || {
-                    jit_executor::evaluate(
+                    jit::evaluate(
                         p,
                         task,
+                        &rows,
                         &mut memory,
                         &mut Rng::new(1),
                         &Limits::FULL,
@@ -148,14 +123,7 @@ impl BreakEven {
                     for _ in 0..reps as usize {
                         let mut rng = Rng::new(1);
                         if native {
-                            jit_executor::evaluate(
-                                p,
-                                task,
-                                memory,
-                                &mut rng,
-                                &tiny,
-                                &mut NoObserver,
-                            );
+                            jit::evaluate(p, task, &rows, memory, &mut rng, &tiny, &mut NoObserver);
                         } else {
                             interp::evaluate(
                                 &program,
@@ -209,26 +177,5 @@ impl BreakEven {
     /// Whether compiling pays off for that much work.
     pub fn worth_compiling(&self, cost_ns: f64, examples: f64) -> bool {
         self.saved_ns(cost_ns, examples) > self.compile_ns
-    }
-}
-
-/// Examples a full evaluation on `tasks` runs at most (train over every epoch, plus validations).
-pub fn expected_examples(tasks: &[Task]) -> f64 {
-    tasks
-        .iter()
-        .map(|t| (t.num_epochs() * (t.num_train() + t.num_valid())) as f64)
-        .sum()
-}
-
-/// Whether `executor` runs an evaluation of `algorithm` on `tasks` with the JIT.
-pub fn use_jit(executor: ExecutorChoice, algorithm: &Algorithm, tasks: &[Task]) -> bool {
-    match executor {
-        ExecutorChoice::Interp => false,
-        ExecutorChoice::Jit => true,
-        ExecutorChoice::Auto => {
-            let f = tasks.iter().map(|t| t.features).max().unwrap_or(1);
-            let live = eliminate_dead_code(algorithm);
-            BreakEven::get().worth_compiling(example_cost_ns(&live, f), expected_examples(tasks))
-        }
     }
 }

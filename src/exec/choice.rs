@@ -1,0 +1,327 @@
+//! Which executor runs an evaluation, decided in one place: the user's [`ExecutorChoice`] makes an
+//! [`Executor`], which prepares each algorithm (decoded for the interpreter, compiled where it
+//! decides to) and runs each evaluation in the interpreter or natively. Every executor gives the
+//! same results bit for bit, so the decision changes only the time taken.
+//!
+//! - `interp`: everything in the interpreter.
+//! - `jit`: everything compiled, on the calling thread (which waits for Cranelift); where code
+//!   generation fails, the interpreter (counted).
+//! - `auto`: the JIT where it pays on this machine ([`BreakEven`]). A search, which meets the same
+//!   structures again and again, compiles hot structures on a background thread ([`Tiering`])
+//!   and never waits for them; a one-off evaluation (select, final, `amlz eval`) compiles now if
+//!   its own work passes the break-even. Either way an evaluation too short to gain (an FEC
+//!   fingerprint) stays in the interpreter.
+
+use super::break_even::BreakEven;
+use super::cost::example_cost_ns;
+use super::interp::{self, Memory, Program};
+use super::jit::{self, JitExecutor, JitProgram, PackedRows};
+use super::tiering::{CodeKey, Tiering};
+use super::{Limits, Observer, Outcome};
+use crate::task::{EvalType, Task};
+use amlz_ir::{AddressError, Algorithm, Layout, Rng};
+use amlz_jit::JitConfig;
+
+/// The executor an evaluation runs on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum ExecutorChoice {
+    /// The interpreter: the reference executor, no compile latency.
+    Interp,
+    /// Compile Predict and Learn with Cranelift (falls back to the interpreter, counted, if code
+    /// generation fails).
+    Jit,
+    /// The JIT where the expected work passes the measured break-even, else the interpreter.
+    #[default]
+    Auto,
+}
+
+impl ExecutorChoice {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExecutorChoice::Interp => "interp",
+            ExecutorChoice::Jit => "jit",
+            ExecutorChoice::Auto => "auto",
+        }
+    }
+}
+
+/// How a prepared algorithm will be used, which `auto` weighs against the cost of compiling.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Use {
+    /// Evaluated once, running at most this many examples in all (every task it is prepared
+    /// for, every epoch, validations included).
+    Once(f64),
+    /// A search's candidate, whose structure may recur: one full evaluation of it on one task
+    /// runs at most this many examples.
+    Search(f64),
+}
+
+/// An algorithm prepared by an [`Executor`] for tasks of one layout and eval type.
+#[derive(Debug)]
+pub struct Prepared {
+    layout: Layout,
+    eval_type: EvalType,
+    /// The decoding the interpreter runs (absent when `native` carries its own).
+    program: Option<Program>,
+    /// Compiled code, where the executor has it.
+    native: Option<JitProgram>,
+    /// The structure's key, where `auto` tracks how hot it is.
+    key: Option<CodeKey>,
+    /// The cost model's estimate of one example, in nanoseconds.
+    cost_ns: f64,
+}
+
+impl Prepared {
+    /// The memory layout it was prepared for.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The eval type it was prepared for.
+    pub fn eval_type(&self) -> EvalType {
+        self.eval_type
+    }
+
+    /// Whether it serves `task` (the task's feature size and eval type).
+    pub fn fits(&self, task: &Task) -> bool {
+        self.layout.features() == task.features && self.eval_type == task.eval_type
+    }
+
+    /// Whether compiled code is at hand.
+    pub fn is_compiled(&self) -> bool {
+        self.native.is_some()
+    }
+
+    /// The decoding the interpreter runs.
+    fn interpreted(&self) -> &Program {
+        match (&self.program, &self.native) {
+            (Some(p), _) => p,
+            (None, Some(n)) => n.program(),
+            (None, None) => unreachable!("prepare fills one of the two"),
+        }
+    }
+}
+
+/// Counters of an [`Executor`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecutorStats {
+    /// Evaluations that ran compiled code.
+    pub native_evaluations: u64,
+    /// Structures compiled.
+    pub compiled: u64,
+    /// Structures whose compilation failed: they ran in the interpreter (the fallback).
+    pub jit_failures: u64,
+}
+
+/// The executor chosen for a run's evaluations, and what it keeps between them (compilers,
+/// compiled code, hotness).
+pub struct Executor {
+    tier: Tier,
+    native_evaluations: u64,
+}
+
+enum Tier {
+    Interp,
+    Jit(Box<JitExecutor>),
+    Auto {
+        break_even: BreakEven,
+        /// For searches; started on first use.
+        tiering: Option<Box<Tiering>>,
+        /// For one-off evaluations; set up on first use.
+        jit: Option<Box<JitExecutor>>,
+    },
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("choice", &self.choice())
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// Most examples an evaluation of `task` under `limits` runs.
+fn call_examples(task: &Task, limits: &Limits) -> f64 {
+    let epochs = task.num_epochs().min(limits.max_epochs);
+    (epochs * (task.num_train().min(limits.max_train) + task.num_valid().min(limits.max_valid)))
+        as f64
+}
+
+/// Most examples a full evaluation of `task` runs (train over every epoch, plus validations).
+pub fn full_examples(task: &Task) -> f64 {
+    call_examples(task, &Limits::FULL)
+}
+
+impl Executor {
+    /// The executor `choice` names (`auto` measures this machine's break-even on first use in
+    /// the process).
+    pub fn new(choice: ExecutorChoice) -> Executor {
+        let tier = match choice {
+            ExecutorChoice::Interp => Tier::Interp,
+            ExecutorChoice::Jit => Tier::Jit(Box::new(JitExecutor::new(JitConfig::default()))),
+            ExecutorChoice::Auto => Tier::Auto {
+                break_even: BreakEven::get(),
+                tiering: None,
+                jit: None,
+            },
+        };
+        Executor {
+            tier,
+            native_evaluations: 0,
+        }
+    }
+
+    /// Which executor this is.
+    pub fn choice(&self) -> ExecutorChoice {
+        match self.tier {
+            Tier::Interp => ExecutorChoice::Interp,
+            Tier::Jit(_) => ExecutorChoice::Jit,
+            Tier::Auto { .. } => ExecutorChoice::Auto,
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> ExecutorStats {
+        let mut s = ExecutorStats {
+            native_evaluations: self.native_evaluations,
+            ..ExecutorStats::default()
+        };
+        let mut add_jit = |jit: &JitExecutor| {
+            let j = jit.stats();
+            s.compiled += j.compiler.compiled;
+            s.jit_failures += j.fallbacks;
+        };
+        match &self.tier {
+            Tier::Interp => {}
+            Tier::Jit(jit) => add_jit(jit),
+            Tier::Auto { tiering, jit, .. } => {
+                if let Some(jit) = jit {
+                    add_jit(jit);
+                }
+                if let Some(t) = tiering {
+                    let t = t.stats();
+                    s.compiled += t.compiled;
+                    s.jit_failures += t.failed;
+                }
+            }
+        }
+        s
+    }
+
+    /// Prepares `live`, a dead-code-eliminated algorithm, for tasks of `layout` scored by
+    /// `eval_type`, used as `usage` says: decoded for the interpreter, and compiled where this
+    /// executor decides (a code-generation failure is no error: the interpreter then runs it).
+    ///
+    /// # Errors
+    /// If an address of `live` does not fit `layout`.
+    pub fn prepare(
+        &mut self,
+        live: &Algorithm,
+        layout: Layout,
+        eval_type: EvalType,
+        usage: Use,
+    ) -> Result<Prepared, AddressError> {
+        let mut prepared = Prepared {
+            layout,
+            eval_type,
+            program: None,
+            native: None,
+            key: None,
+            cost_ns: example_cost_ns(live, layout.features()),
+        };
+        let compile_now = |jit: &mut JitExecutor, prepared: &mut Prepared| {
+            // The prepared program carries its own decoding for Setup and fallbacks.
+            let p = jit.prepare(live, layout, eval_type)?;
+            if p.is_compiled() {
+                prepared.native = Some(p);
+            } else {
+                prepared.program = Some(p.program().clone());
+            }
+            Ok(())
+        };
+        match &mut self.tier {
+            Tier::Interp => prepared.program = Some(Program::new(live, layout)?),
+            Tier::Jit(jit) => compile_now(jit, &mut prepared)?,
+            Tier::Auto {
+                break_even,
+                tiering,
+                jit,
+            } => match usage {
+                Use::Once(examples) if break_even.worth_compiling(prepared.cost_ns, examples) => {
+                    let jit =
+                        jit.get_or_insert_with(|| Box::new(JitExecutor::new(JitConfig::default())));
+                    compile_now(jit, &mut prepared)?;
+                }
+                // A structure is worth a key only if some evaluation of it could run faster
+                // natively.
+                Use::Search(full) if break_even.saved_ns(prepared.cost_ns, full) > 0.0 => {
+                    let program = Program::new(live, layout)?;
+                    let tiering =
+                        tiering.get_or_insert_with(|| Box::new(Tiering::new(*break_even)));
+                    let key = CodeKey::new(live, layout, eval_type);
+                    match tiering.native(&key, live, program) {
+                        Ok(native) => prepared.native = Some(native),
+                        Err(program) => prepared.program = Some(program),
+                    }
+                    prepared.key = Some(key);
+                }
+                Use::Once(_) | Use::Search(_) => {
+                    prepared.program = Some(Program::new(live, layout)?);
+                }
+            },
+        }
+        Ok(prepared)
+    }
+
+    /// Evaluates `prepared` on `task` (whose JIT rows `rows` holds) within `limits`: natively
+    /// where compiled code is at hand and, for `auto`, the evaluation is long enough to gain from
+    /// it; else in the interpreter. Same contract as [`interp::evaluate`].
+    ///
+    /// # Panics
+    /// If `prepared` was prepared for another feature size than the task's.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate<O: Observer>(
+        &mut self,
+        prepared: &Prepared,
+        task: &Task,
+        rows: &PackedRows,
+        memory: &mut Memory,
+        rng: &mut Rng,
+        limits: &Limits,
+        observer: &mut O,
+    ) -> Outcome {
+        let native = prepared.native.as_ref().filter(|_| match &self.tier {
+            Tier::Auto { break_even, .. } => {
+                break_even.saved_ns(prepared.cost_ns, call_examples(task, limits)) > 0.0
+            }
+            Tier::Interp | Tier::Jit(_) => true,
+        });
+        match native {
+            Some(native) => {
+                self.native_evaluations += 1;
+                jit::evaluate(native, task, rows, memory, rng, limits, observer)
+            }
+            // Either only a decoding is at hand, or the call is too short to gain from the
+            // native code, whose decoding the interpreter then runs.
+            None => interp::evaluate(prepared.interpreted(), task, memory, rng, limits, observer),
+        }
+    }
+
+    /// Tells the executor that the interpreter just ran `examples` examples of `prepared`
+    /// (prepared from `live`): `auto` counts what compiled code would have saved and compiles
+    /// the structure in the background once that passes the compile cost.
+    pub fn record(&mut self, live: &Algorithm, prepared: &Prepared, examples: f64) {
+        if let (
+            Tier::Auto {
+                tiering: Some(t), ..
+            },
+            None,
+            Some(key),
+        ) = (&mut self.tier, &prepared.native, &prepared.key)
+        {
+            t.record(key, live, prepared.cost_ns, examples);
+        }
+    }
+}
