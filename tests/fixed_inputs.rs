@@ -3,9 +3,9 @@
 //! sets `v0 = x` and `s0` (0 before Predict, the label before Learn) again before the next one.
 //! Both executors are checked against values worked out by hand.
 
-use amlz::eval::{Limits, Trace};
-use amlz::interp::{self, Memory, Program};
-use amlz::jit_executor::{self, JitExecutor};
+use amlz::exec::interp::{self, Memory, Program};
+use amlz::exec::jit::{self, JitExecutor, PackedRows};
+use amlz::exec::{Limits, Trace};
 use amlz::task::Task;
 use amlz::task::generate::{Example, TaskSettings, fixed};
 use amlz_ir::{Algorithm, Bank, Layout, Rng, parse_algorithm};
@@ -103,9 +103,10 @@ fn compiled_code_runs_writes_to_the_label_and_the_features() {
     }
     let mut memory = Memory::new(&layout);
     let mut trace = Trace::default();
-    let out = jit_executor::evaluate(
+    let out = jit::evaluate(
         &prepared,
         &task,
+        &PackedRows::default(),
         &mut memory,
         &mut Rng::new(1),
         &Limits::FULL,
