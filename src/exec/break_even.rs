@@ -2,7 +2,7 @@
 //!
 //! The break-even weighs what compiling costs (Cranelift's latency for a typical program) against
 //! what it saves (the interpreter time of the evaluation times the fraction the JIT removes). Both
-//! are measured once per process, the first time `auto` needs them, in about 20 ms: the hand-made
+//! are measured once per process, the first time `auto` needs them, in a fraction of a second: the hand-made
 //! linear regressor and network (F = 4) are compiled a few times and run by both executors on a
 //! small task.
 
@@ -35,7 +35,7 @@ pub struct BreakEven {
 }
 
 impl BreakEven {
-    /// Measures the break-even on this machine (about 20 ms).
+    /// Measures the break-even on this machine (a few compiles and short runs).
     pub fn measure() -> BreakEven {
         let mut jit = JitExecutor::new(JitConfig::default());
         let settings = TaskSettings {

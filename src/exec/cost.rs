@@ -2,10 +2,9 @@
 //! in the interpreter, as `base + per_element * elements(op, F)`.
 //!
 //! [`COST_TABLE`] was measured with `amlz bench costs` (see [`measure`]), which times each op in
-//! the interpreter at F = 4 and F = 16 and fits the two coefficients; its output is pasted below.
-//! Machine: the project's 2-core CI class (x86-64 EPYC at 2.45 GHz, rustc 1.95, release build, an
-//! otherwise idle machine, `--millis 300`). Only ratios matter
-//! (the budget compares a candidate with a baseline), so a faster machine needs no new table.
+//! the interpreter at F = 4 and F = 16 and fits the two coefficients; its output is pasted below
+//! (where and how it was measured: docs/PERFORMANCE.md). Only ratios matter (the budget compares
+//! a candidate with a baseline), so a faster machine needs no new table.
 
 use super::interp::{Memory, Program, run_component};
 use amlz_ir::{
