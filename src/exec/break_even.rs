@@ -2,9 +2,9 @@
 //!
 //! The break-even weighs what compiling costs (Cranelift's latency for a typical program) against
 //! what it saves (the interpreter time of the evaluation times the fraction the JIT removes). Both
-//! are measured once per process, the first time `auto` needs them, in a fraction of a second: the hand-made
-//! linear regressor and network (F = 4) are compiled a few times and run by both executors on a
-//! small task.
+//! are measured once per process, the first time `auto` needs them, in a fraction of a second:
+//! the hand-made linear regressor and network (F = 4) are compiled a few times and run by both
+//! executors on a small task.
 
 use super::cost::example_cost_ns;
 use super::interp::{self, Memory, Program};
