@@ -231,7 +231,11 @@ impl Op {
     pub fn from_name(name: &str) -> Option<Op> {
         let upper = name.trim().to_ascii_uppercase();
         let bare = upper.strip_suffix("_OP").unwrap_or(&upper);
-        OP_TABLE.iter().find(|i| i.name == bare).map(|i| i.op)
+        // `NO_OP` is a name of its own, not `NO` with the suffix.
+        OP_TABLE
+            .iter()
+            .find(|i| i.name == upper || i.name == bare)
+            .map(|i| i.op)
     }
 
     /// The op's name, e.g. `SCALAR_SUM`.
@@ -304,5 +308,7 @@ mod tests {
             Some(Op::VectorInnerProduct)
         );
         assert_eq!(Op::from_name("SCALAR_SUMM"), None);
+        assert_eq!(Op::from_name("NO_OP"), Some(Op::NoOp));
+        assert_eq!(Op::from_name("NO_OP_OP"), Some(Op::NoOp));
     }
 }
