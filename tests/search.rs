@@ -31,6 +31,11 @@ fn without_timings(mut s: Summary) -> Summary {
         r.jit_compiled = 0;
         r.jit_fallbacks = 0;
         r.native_evaluations = 0;
+        for i in &mut r.per_island {
+            i.jit_compiled = 0;
+            i.jit_fallbacks = 0;
+            i.native_evaluations = 0;
+        }
     }
     s
 }

@@ -6,6 +6,7 @@ use amlz::experiment::{self, Event, RunOptions};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Arguments of `amlz search`.
 #[derive(Args, Debug)]
@@ -31,9 +32,32 @@ pub struct SearchArgs {
     /// compiled in the background). Results are the same bit for bit.
     #[arg(long, value_enum, default_value_t = ExecutorChoice::Auto)]
     executor: ExecutorChoice,
+    /// Threads to use (overrides the config's `threads`; default: every core). How they are
+    /// used is the config's `[parallel] mode`: islands of one experiment, or experiments side by
+    /// side. With 1, the single-threaded search.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<u64>,
     /// Print no progress lines.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// Raised by the first Ctrl-C: every evolution stops at its next individual.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler: the first SIGINT raises [`INTERRUPTED`] (the search then ends and
+/// still reports); a second one exits at once with status 130.
+fn install_interrupt() -> Option<&'static AtomicBool> {
+    ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "amlz search: interrupted; stopping at the next individual (Ctrl-C again to quit)"
+        );
+    })
+    .ok()
+    .map(|()| &INTERRUPTED)
 }
 
 /// Runs `amlz search`.
@@ -58,14 +82,28 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
         seed: args.seed,
         max_seconds: args.max_seconds,
         executor: args.executor,
+        threads: args.threads.map(|t| t as usize),
+        interrupt: install_interrupt(),
     };
-    let quiet = args.quiet;
-    eprintln!(
-        "amlz search: {} (seed {})",
-        experiment.source,
-        options.seed.unwrap_or(experiment.seed)
-    );
-    let summary = experiment::run(&experiment, &options, |event| {
+    let mut transport = amlz::search::transport::process_transport().map_err(CliError::failure)?;
+    let transport = transport.as_mut();
+    let quiet = args.quiet || transport.rank() != 0;
+    let threads = experiment::runner::thread_count(&experiment, &options);
+    if transport.rank() == 0 {
+        eprintln!(
+            "amlz search: {} (seed {}, {} thread{}{}, {})",
+            experiment.source,
+            options.seed.unwrap_or(experiment.seed),
+            threads,
+            if threads == 1 { "" } else { "s" },
+            match transport.ranks() {
+                1 => String::new(),
+                r => format!(" × {r} ranks"),
+            },
+            experiment.parallel.mode.name(),
+        );
+    }
+    let summary = experiment::runner::run_with(&experiment, &options, transport, |event| {
         if quiet {
             return;
         }
@@ -95,7 +133,17 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
             ),
         }
     })
-    .map_err(CliError::input)?;
+    .map_err(|e| {
+        if transport.ranks() > 1 {
+            // The other ranks may wait in a round: end the whole job rather than hang it.
+            eprintln!("amlz: error: rank {}: {e}", transport.rank());
+            transport.abort(2);
+        }
+        CliError::input(e)
+    })?;
+    if transport.rank() != 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
 
     let json = serde_json::to_string_pretty(&summary).expect("summaries serialise");
     if let Some(path) = &args.summary_json {

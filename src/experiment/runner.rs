@@ -2,18 +2,21 @@
 //! T_select, keep the best over experiments, stop on sufficient fitness, experiment count or time,
 //! and score the winner on T_final.
 
-use super::config::{Baseline, Experiment};
+use super::config::{Baseline, Experiment, ParallelMode};
 use super::summary::{ExperimentRecord, Summary};
 use crate::eval::Evaluator;
 use crate::exec::ExecutorChoice;
+use crate::search::transport::all_gather;
 use crate::search::{
-    Evolution, EvolutionSettings, Individual, Mutator, Progress, SearchEvaluator, StopReason,
-    StopRule, TrainBudget,
+    Evolution, EvolutionSettings, Individual, IslandFigures, Islands, Local, Migration, Mutator,
+    Progress, SearchEvaluator, StopReason, StopRule, TrainBudget, Transport, TransportError,
 };
 use crate::task::spec::{TaskSpec, build_tasks, build_tasks_with_seeds};
 use crate::task::{Task, TaskError};
 use amlz_ir::{Algorithm, Rng, handmade};
+use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 /// Options a run adds to its config (from the command line).
@@ -25,6 +28,11 @@ pub struct RunOptions {
     pub max_seconds: Option<f64>,
     /// Which executor runs evaluations (search, select and final).
     pub executor: ExecutorChoice,
+    /// Overrides the config's `threads` (default: every core).
+    pub threads: Option<usize>,
+    /// A flag that, once raised (Ctrl-C), stops every evolution at its next individual; the
+    /// search then ends as after a time stop.
+    pub interrupt: Option<&'static AtomicBool>,
 }
 
 /// Something worth telling the user while a search runs.
@@ -63,6 +71,9 @@ pub enum RunError {
     /// An algorithm does not fit the memory.
     #[error("{0}")]
     Eval(#[from] crate::eval::EvalError),
+    /// The ranks of a distributed search could not talk.
+    #[error("{0}")]
+    Transport(#[from] TransportError),
 }
 
 fn build(
@@ -91,11 +102,193 @@ fn scoring_seed(seed: u64) -> u64 {
     seed ^ 0x00c0_ffee_5eed
 }
 
-/// Runs the whole search of `experiment`, reporting events to `on_event`, and returns its
-/// summary.
+/// The threads a search uses: `--threads`, else the config's `threads`, else every core.
+pub fn thread_count(experiment: &Experiment, options: &RunOptions) -> usize {
+    options
+        .threads
+        .or(experiment.parallel.threads)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// Runs the whole search of `experiment` in this process, reporting events to `on_event`, and
+/// returns its summary.
 pub fn run(
     experiment: &Experiment,
     options: &RunOptions,
+    on_event: impl FnMut(Event<'_>),
+) -> Result<Summary, RunError> {
+    run_with(experiment, options, &mut Local, on_event)
+}
+
+/// What one experiment needs to run, drawn in experiment order.
+struct Setup {
+    index: u64,
+    search_tasks: Vec<Task>,
+    select_tasks: Vec<Task>,
+    evo_seed: u64,
+}
+
+/// What one experiment gave.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Outcome {
+    record: ExperimentRecord,
+    best: Individual,
+    select_fitness: f64,
+    /// Evaluations of its search, to weigh its FEC hit rate.
+    evaluations: u64,
+}
+
+/// The run-wide things every experiment uses.
+struct Shared<'a> {
+    experiment: &'a Experiment,
+    options: &'a RunOptions,
+    mutator: Mutator,
+    settings: EvolutionSettings,
+    stop: StopRule,
+    seed: u64,
+}
+
+impl Shared<'_> {
+    /// Draws experiment `index`'s tasks and evolution seed from the run's generators, in the
+    /// order of SEMANTICS.md §8.
+    fn setup(&self, index: u64, rng: &mut Rng, task_seed_rng: &mut Rng) -> Result<Setup, RunError> {
+        let e = self.experiment;
+        let base = e.base_dir.as_path();
+        let seeds = e.randomize_task_seeds.then_some(&mut *task_seed_rng);
+        let search_tasks = build(&e.search_tasks, base, "search_tasks", seeds)?;
+        let seeds = e.randomize_task_seeds.then_some(&mut *task_seed_rng);
+        let select_tasks = build(&e.select_tasks, base, "select_tasks", seeds)?;
+        // `rng.fork()` is `Rng::new(rng.next_u64())`: island 0 draws from exactly that.
+        let evo_seed = rng.next_u64();
+        Ok(Setup {
+            index,
+            search_tasks,
+            select_tasks,
+            evo_seed,
+        })
+    }
+
+    fn evaluator(&self, tasks: Vec<Task>) -> Result<SearchEvaluator, RunError> {
+        let e = self.experiment;
+        let budget = e.train_budget.map(|(baseline, factor)| {
+            let a = match baseline {
+                Baseline::Linear => handmade::linear(0.01),
+                Baseline::NeuralNet => handmade::neural_net(),
+            };
+            let f = tasks.iter().map(|t| t.features).max().unwrap_or(1);
+            TrainBudget::new(&a, factor, f)
+        });
+        Ok(SearchEvaluator::new(
+            tasks,
+            e.space.counts,
+            e.fitness_combination,
+            e.fec,
+            budget,
+            self.options.executor,
+        )?)
+    }
+
+    /// Runs one experiment as islands `first..first + local` of `total` (the others on other
+    /// ranks, met through `transport`), then scores its best on T_select.
+    fn experiment(
+        &self,
+        setup: Setup,
+        (first, local, total): (usize, usize, usize),
+        transport: &mut dyn Transport,
+        on_progress: impl FnMut(&Progress),
+    ) -> Result<Outcome, RunError> {
+        let e = self.experiment;
+        let mut evaluators = Vec::with_capacity(local);
+        for _ in 0..local {
+            evaluators.push(self.evaluator(setup.search_tasks.clone())?);
+        }
+        let evolutions = evaluators
+            .iter_mut()
+            .map(|ev| Evolution::new(self.settings, &self.mutator, ev))
+            .collect();
+        let migration = Migration {
+            every: e.parallel.migration_every,
+            size: e.parallel.migration_size.unwrap_or(e.population_size / 2),
+        };
+        let result = Islands::new(first, total, evolutions, setup.evo_seed, migration).run(
+            &self.stop,
+            e.progress_every,
+            transport,
+            on_progress,
+        )?;
+        let mut select = Evaluator::on(
+            setup.select_tasks,
+            e.fitness_combination,
+            self.options.executor,
+        );
+        let select_fitness = select
+            .evaluate(
+                &result.best.algorithm,
+                e.space.counts,
+                scoring_seed(self.seed),
+            )?
+            .fitness;
+        let islands = &result.per_island;
+        let sum = |f: fn(&IslandFigures) -> u64| islands.iter().map(f).sum::<u64>();
+        let individuals = sum(|i| i.individuals);
+        let (hits, lookups) = (sum(|i| i.fec_hits), sum(|i| i.fec_lookups));
+        let seconds = result.elapsed.as_secs_f64();
+        let record = ExperimentRecord {
+            index: setup.index,
+            individuals,
+            train_steps: sum(|i| i.train_steps),
+            seconds,
+            individuals_per_second: individuals as f64 / seconds.max(1e-9),
+            fec_hit_rate: if lookups == 0 {
+                0.0
+            } else {
+                hits as f64 / lookups as f64
+            },
+            search_fitness: result.best.fitness,
+            select_fitness,
+            jit_compiled: sum(|i| i.jit_compiled),
+            jit_fallbacks: sum(|i| i.jit_fallbacks),
+            native_evaluations: sum(|i| i.native_evaluations),
+            stop_reason: stop_name(result.reason).to_string(),
+            migrations: result.migrations,
+            per_island: result.per_island.clone(),
+        };
+        Ok(Outcome {
+            record,
+            best: result.best,
+            select_fitness,
+            evaluations: sum(|i| i.evaluations),
+        })
+    }
+}
+
+/// The name of a stop reason in summaries.
+fn stop_name(r: StopReason) -> &'static str {
+    match r {
+        StopReason::Individuals => "individuals",
+        StopReason::TrainSteps => "trainsteps",
+        StopReason::Time => "time",
+        StopReason::Target => "target",
+        StopReason::Interrupted => "interrupted",
+    }
+}
+
+/// Runs the whole search of `experiment` as one rank of `transport` (every rank runs the same
+/// config and seed and returns the same summary; only rank 0 reports events), and returns its
+/// summary.
+///
+/// With `islands`, each experiment's evolution is split over `threads × ranks` islands; with
+/// `experiments`, up to `threads × ranks` experiments run at once, each on one thread, and their
+/// outcomes are taken in experiment order, so the search ends at the lowest-numbered experiment
+/// that meets a stop, whichever finished first.
+///
+/// # Errors
+/// If tasks cannot be built, the memory makes no layout, or the transport fails.
+pub fn run_with(
+    experiment: &Experiment,
+    options: &RunOptions,
+    transport: &mut dyn Transport,
     mut on_event: impl FnMut(Event<'_>),
 ) -> Result<Summary, RunError> {
     let start = Instant::now();
@@ -106,19 +299,34 @@ pub fn run(
     };
     let deadline = max_seconds.map(|s| start + Duration::from_secs_f64(s));
     let base = experiment.base_dir.as_path();
-    let counts = experiment.space.counts;
+    let threads = thread_count(experiment, options);
+    let (rank, ranks) = (transport.rank(), transport.ranks());
+    let mode = experiment.parallel.mode;
+    let report = rank == 0;
     let mut rng = Rng::new(seed);
     let mut task_seed_rng = rng.fork();
 
-    let mutator = Mutator::new(
-        experiment.space.clone(),
-        experiment.mutations.clone(),
-        experiment.mutate_prob,
-    );
-    let settings = EvolutionSettings {
-        population_size: experiment.population_size,
-        tournament_size: experiment.tournament_size,
-        initial_population: experiment.initial_population,
+    let shared = Shared {
+        experiment,
+        options,
+        mutator: Mutator::new(
+            experiment.space.clone(),
+            experiment.mutations.clone(),
+            experiment.mutate_prob,
+        ),
+        settings: EvolutionSettings {
+            population_size: experiment.population_size,
+            tournament_size: experiment.tournament_size,
+            initial_population: experiment.initial_population,
+        },
+        stop: StopRule {
+            max_individuals: experiment.max_individuals,
+            max_train_steps: experiment.max_train_steps,
+            deadline,
+            target_fitness: experiment.target_fitness,
+            interrupt: options.interrupt,
+        },
+        seed,
     };
 
     let final_tasks = build(&experiment.final_tasks, base, "final_tasks", None)?;
@@ -126,99 +334,90 @@ pub fn run(
     let mut records = Vec::new();
     let mut individuals = 0u64;
     let mut train_steps = 0u64;
+    let mut migrations = 0u64;
     let mut fec_lookups_hits = (0.0f64, 0u64); // (sum of hit rate × evaluations, evaluations)
     let mut seconds_to_sufficient = None;
     let mut index = 0u64;
-    loop {
-        index += 1;
-        on_event(Event::ExperimentStart { index });
-        let seeds = experiment
-            .randomize_task_seeds
-            .then_some(&mut task_seed_rng);
-        let search_tasks = build(&experiment.search_tasks, base, "search_tasks", seeds)?;
-        let seeds = experiment
-            .randomize_task_seeds
-            .then_some(&mut task_seed_rng);
-        let select_tasks = build(&experiment.select_tasks, base, "select_tasks", seeds)?;
-        let budget = experiment.train_budget.map(|(baseline, factor)| {
-            let a = match baseline {
-                Baseline::Linear => handmade::linear(0.01),
-                Baseline::NeuralNet => handmade::neural_net(),
-            };
-            let f = search_tasks.iter().map(|t| t.features).max().unwrap_or(1);
-            TrainBudget::new(&a, factor, f)
-        });
-        let mut evaluator = SearchEvaluator::new(
-            search_tasks,
-            counts,
-            experiment.fitness_combination,
-            experiment.fec,
-            budget,
-            options.executor,
-        )?;
-        let stop = StopRule {
-            max_individuals: experiment.max_individuals,
-            max_train_steps: experiment.max_train_steps,
-            deadline,
-            target_fitness: experiment.target_fitness,
+    let workers = threads * ranks;
+    'batches: loop {
+        let batch = match mode {
+            ParallelMode::Islands => 1,
+            ParallelMode::Experiments if experiment.max_experiments > 0 => {
+                (workers as u64).min(experiment.max_experiments - index) as usize
+            }
+            ParallelMode::Experiments => workers,
         };
-        let mut evo_rng = rng.fork();
-        let result = {
-            let mut evolution = Evolution::new(settings, &mutator, &mut evaluator);
-            evolution.run(&stop, experiment.progress_every, &mut evo_rng, |p| {
-                on_event(Event::Progress {
-                    experiment: index,
-                    progress: p,
-                })
-            })
-        };
-        let stats = evaluator.stats();
-        individuals += result.individuals;
-        train_steps += stats.train_steps;
-        fec_lookups_hits.0 += evaluator.fec_hit_rate() * stats.evaluations as f64;
-        fec_lookups_hits.1 += stats.evaluations;
-
-        let mut select = Evaluator::on(
-            select_tasks,
-            experiment.fitness_combination,
-            options.executor,
-        );
-        let select_fitness = select
-            .evaluate(&result.best.algorithm, counts, scoring_seed(seed))?
-            .fitness;
-        let record = ExperimentRecord {
-            index,
-            individuals: result.individuals,
-            train_steps: stats.train_steps,
-            seconds: result.elapsed.as_secs_f64(),
-            individuals_per_second: result.individuals as f64
-                / result.elapsed.as_secs_f64().max(1e-9),
-            fec_hit_rate: evaluator.fec_hit_rate(),
-            search_fitness: result.best.fitness,
-            select_fitness,
-            jit_compiled: stats.compiled,
-            jit_fallbacks: stats.jit_failures,
-            native_evaluations: stats.native_evaluations,
-            stop_reason: format!("{:?}", result.reason).to_lowercase(),
-        };
-        on_event(Event::ExperimentEnd(&record));
-        records.push(record);
-        if best.as_ref().is_none_or(|(_, s)| select_fitness > *s) {
-            best = Some((result.best, select_fitness));
+        let mut setups = Vec::with_capacity(batch);
+        for _ in 0..batch {
+            index += 1;
+            setups.push(shared.setup(index, &mut rng, &mut task_seed_rng)?);
         }
-        let best_select = best.as_ref().map_or(0.0, |(_, s)| *s);
-        let sufficient = experiment
-            .sufficient_fitness
-            .is_some_and(|f| best_select > f);
-        if sufficient && seconds_to_sufficient.is_none() {
-            seconds_to_sufficient = Some(start.elapsed().as_secs_f64());
-        }
-        let out_of_time =
-            result.reason == StopReason::Time || deadline.is_some_and(|d| Instant::now() >= d);
-        let out_of_experiments =
-            experiment.max_experiments > 0 && index >= experiment.max_experiments;
-        if sufficient || out_of_time || out_of_experiments {
-            break;
+        let outcomes = match mode {
+            ParallelMode::Islands => {
+                let setup = setups.pop().expect("one setup");
+                let experiment_index = setup.index;
+                if report {
+                    on_event(Event::ExperimentStart {
+                        index: experiment_index,
+                    });
+                }
+                let islands = (rank * threads, threads, workers);
+                let outcome = shared.experiment(setup, islands, transport, |p| {
+                    if report {
+                        on_event(Event::Progress {
+                            experiment: experiment_index,
+                            progress: p,
+                        })
+                    }
+                })?;
+                vec![outcome]
+            }
+            ParallelMode::Experiments => run_batch(
+                &shared,
+                setups,
+                rank * threads,
+                threads,
+                transport,
+                &mut |e| {
+                    if report {
+                        on_event(e)
+                    }
+                },
+            )?,
+        };
+        for outcome in outcomes {
+            let Outcome {
+                record,
+                best: found,
+                select_fitness,
+                evaluations,
+            } = outcome;
+            individuals += record.individuals;
+            train_steps += record.train_steps;
+            migrations += record.migrations;
+            fec_lookups_hits.0 += record.fec_hit_rate * evaluations as f64;
+            fec_lookups_hits.1 += evaluations;
+            let stopped_early = matches!(record.stop_reason.as_str(), "time" | "interrupted");
+            if report {
+                on_event(Event::ExperimentEnd(&record));
+            }
+            records.push(record);
+            if best.as_ref().is_none_or(|(_, s)| select_fitness > *s) {
+                best = Some((found, select_fitness));
+            }
+            let best_select = best.as_ref().map_or(0.0, |(_, s)| *s);
+            let sufficient = experiment
+                .sufficient_fitness
+                .is_some_and(|f| best_select > f);
+            if sufficient && seconds_to_sufficient.is_none() {
+                seconds_to_sufficient = Some(start.elapsed().as_secs_f64());
+            }
+            let out_of_time = stopped_early || deadline.is_some_and(|d| Instant::now() >= d);
+            let out_of_experiments = experiment.max_experiments > 0
+                && records.len() as u64 >= experiment.max_experiments;
+            if sufficient || out_of_time || out_of_experiments {
+                break 'batches;
+            }
         }
     }
 
@@ -229,7 +428,11 @@ pub fn run(
         options.executor,
     );
     let final_fitness = final_eval
-        .evaluate(&winner.algorithm, counts, scoring_seed(seed))?
+        .evaluate(
+            &winner.algorithm,
+            experiment.space.counts,
+            scoring_seed(seed),
+        )?
         .fitness;
     let seconds = start.elapsed().as_secs_f64();
     Ok(Summary {
@@ -254,7 +457,82 @@ pub fn run(
             &winner.algorithm,
         )),
         per_experiment: records,
+        threads: threads as u64,
+        ranks: ranks as u64,
+        mode: mode.name().to_string(),
+        migrations,
     })
+}
+
+/// Runs a batch of experiments, those of slots `first..first + threads` on this rank's threads
+/// (each a lone island), and gathers every rank's outcomes, in experiment order. Progress and
+/// starts of this rank's experiments reach `on_event` from the calling thread.
+fn run_batch(
+    shared: &Shared<'_>,
+    setups: Vec<Setup>,
+    first: usize,
+    threads: usize,
+    transport: &mut dyn Transport,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Vec<Outcome>, RunError> {
+    let batch = setups.len();
+    let mine: Vec<Setup> = setups
+        .into_iter()
+        .enumerate()
+        .filter(|(j, _)| (first..first + threads).contains(j))
+        .map(|(_, s)| s)
+        .collect();
+    let local: Vec<Result<Outcome, RunError>> = if mine.len() == 1 {
+        let setup = mine.into_iter().next().expect("one");
+        let index = setup.index;
+        on_event(Event::ExperimentStart { index });
+        vec![shared.experiment(setup, (0, 1, 1), &mut Local, |p| {
+            on_event(Event::Progress {
+                experiment: index,
+                progress: p,
+            })
+        })]
+    } else {
+        let (tx, rx) = std::sync::mpsc::channel::<(u64, Progress)>();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = mine
+                .into_iter()
+                .map(|setup| {
+                    on_event(Event::ExperimentStart { index: setup.index });
+                    let tx = tx.clone();
+                    s.spawn(move || {
+                        let index = setup.index;
+                        shared.experiment(setup, (0, 1, 1), &mut Local, |p| {
+                            let _ = tx.send((index, *p));
+                        })
+                    })
+                })
+                .collect();
+            drop(tx);
+            for (experiment, progress) in rx {
+                on_event(Event::Progress {
+                    experiment,
+                    progress: &progress,
+                });
+            }
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    let local: Vec<Outcome> = local.into_iter().collect::<Result<_, _>>()?;
+    let all: Vec<Outcome> = all_gather(transport, local)?
+        .into_iter()
+        .flatten()
+        .collect();
+    if all.len() != batch {
+        return Err(RunError::Transport(TransportError::Message(format!(
+            "expected {batch} experiments from the ranks, got {}",
+            all.len()
+        ))));
+    }
+    Ok(all)
 }
 
 /// The algorithm without NoOps (they never change a result), for printing.

@@ -1,9 +1,10 @@
 //! The machine-readable summary of a search (`amlz search --summary-json`).
 
-use serde::Serialize;
+use crate::search::IslandFigures;
+use serde::{Deserialize, Serialize};
 
 /// One experiment's figures.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ExperimentRecord {
     /// Index, from 1.
     pub index: u64,
@@ -28,8 +29,12 @@ pub struct ExperimentRecord {
     pub jit_fallbacks: u64,
     /// Per-task evaluations (fingerprints and full) that ran native code.
     pub native_evaluations: u64,
-    /// Why the evolution stopped (`individuals`, `trainsteps`, `time`, `target`).
+    /// Why the evolution stopped (`individuals`, `trainsteps`, `time`, `target`, `interrupted`).
     pub stop_reason: String,
+    /// Migration rounds between its islands.
+    pub migrations: u64,
+    /// Each island's figures (one island when it ran alone).
+    pub per_island: Vec<IslandFigures>,
 }
 
 /// The summary of a whole search. Field names are a public interface: scripts read them.
@@ -65,4 +70,12 @@ pub struct Summary {
     pub algorithm_live: String,
     /// Per-experiment figures.
     pub per_experiment: Vec<ExperimentRecord>,
+    /// Threads per process.
+    pub threads: u64,
+    /// MPI ranks (1 without MPI).
+    pub ranks: u64,
+    /// How threads and ranks were used: `islands` or `experiments`.
+    pub mode: String,
+    /// Migration rounds over all experiments.
+    pub migrations: u64,
 }

@@ -187,6 +187,14 @@ impl SearchEvaluator {
         self.fec.as_ref().map_or(0.0, |(_, c)| c.hit_rate())
     }
 
+    /// FEC cache hits and lookups so far (0 and 0 without FEC), to combine hit rates over
+    /// islands.
+    pub fn fec_counts(&self) -> (u64, u64) {
+        self.fec
+            .as_ref()
+            .map_or((0, 0), |(_, c)| (c.hits(), c.lookups()))
+    }
+
     /// Prepares `live` for every slot, on the chosen executor.
     fn prepare(&mut self, live: &Algorithm) {
         for slot in &mut self.slots {

@@ -5,10 +5,16 @@ use super::evaluation::SearchEvaluator;
 use super::generator::{InitialPopulation, generate};
 use super::mutator::Mutator;
 use amlz_ir::{Algorithm, Rng};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// A member of the population.
-#[derive(Clone, Debug, PartialEq)]
+/// A member of the population. Serialized (between MPI ranks) as a
+/// [`WireIndividual`](super::transport::WireIndividual): its readable text and fitness bits.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    into = "super::transport::WireIndividual",
+    try_from = "super::transport::WireIndividual"
+)]
 pub struct Individual {
     /// The algorithm.
     pub algorithm: Algorithm,
@@ -28,7 +34,7 @@ pub struct EvolutionSettings {
 }
 
 /// When an evolution stops (whichever comes first; `None` means no limit).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct StopRule {
     /// Individuals evaluated, the initial population included.
     pub max_individuals: Option<u64>,
@@ -42,6 +48,8 @@ pub struct StopRule {
     pub deadline: Option<Instant>,
     /// Stop once an individual reaches this search fitness.
     pub target_fitness: Option<f64>,
+    /// A flag another thread raises (Ctrl-C) to stop the evolution at its next individual.
+    pub interrupt: Option<&'static AtomicBool>,
 }
 
 /// A snapshot reported every `progress_every` individuals.
@@ -62,7 +70,8 @@ pub struct Progress {
 }
 
 /// Why an evolution ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StopReason {
     /// `max_individuals` reached.
     Individuals,
@@ -72,6 +81,8 @@ pub enum StopReason {
     Time,
     /// `target_fitness` reached.
     Target,
+    /// The interrupt flag was raised (Ctrl-C).
+    Interrupted,
 }
 
 /// The outcome of one evolution.
@@ -96,6 +107,11 @@ pub struct Evolution<'a> {
     oldest: usize,
     individuals: u64,
     best_ever: f64,
+    /// Train steps of the other islands of the same search, as of the last round (islands count
+    /// `max_train_steps` over all of them); 0 for a lone evolution.
+    other_train_steps: u64,
+    /// When the first call to [`Evolution::advance`] began.
+    start: Option<Instant>,
 }
 
 impl<'a> Evolution<'a> {
@@ -114,17 +130,67 @@ impl<'a> Evolution<'a> {
             oldest: 0,
             individuals: 0,
             best_ever: 0.0,
+            other_train_steps: 0,
+            start: None,
         }
     }
 
+    /// P.
+    pub fn population_size(&self) -> usize {
+        self.settings.population_size
+    }
+
+    /// Individuals evaluated so far.
+    pub fn individuals(&self) -> u64 {
+        self.individuals
+    }
+
+    /// The population (in slot order; shorter than P while the initial population is drawn).
+    pub fn population(&self) -> &[Individual] {
+        &self.population
+    }
+
+    /// The evaluator the evolution scores with.
+    pub fn evaluator(&self) -> &SearchEvaluator {
+        self.evaluator
+    }
+
+    /// Sets the train steps that other islands of the same search have taken, which count
+    /// towards `max_train_steps` together with this evolution's own.
+    pub fn set_other_train_steps(&mut self, steps: u64) {
+        self.other_train_steps = steps;
+    }
+
+    /// Replaces the oldest members with `immigrants`, in order (each becomes the youngest), as
+    /// aging would have replaced them with children.
+    ///
+    /// # Panics
+    /// If the population is not complete or `immigrants` is larger than it.
+    pub fn receive(&mut self, immigrants: Vec<Individual>) {
+        let p = self.settings.population_size;
+        assert!(self.population.len() == p && immigrants.len() <= p);
+        for ind in immigrants {
+            self.population[self.oldest] = ind;
+            self.oldest = (self.oldest + 1) % p;
+        }
+    }
+
+    /// Time since the evolution began (zero before it did).
+    pub fn elapsed(&self) -> Duration {
+        self.start.map_or(Duration::ZERO, |s| s.elapsed())
+    }
+
     fn should_stop(&self, stop: &StopRule) -> Option<StopReason> {
+        if stop.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+            return Some(StopReason::Interrupted);
+        }
         if stop.max_individuals.is_some_and(|m| self.individuals >= m) {
             return Some(StopReason::Individuals);
         }
         if self.at_sweep_end()
             && stop
                 .max_train_steps
-                .is_some_and(|m| self.evaluator.stats().train_steps >= m)
+                .is_some_and(|m| self.evaluator.stats().train_steps + self.other_train_steps >= m)
         {
             return Some(StopReason::TrainSteps);
         }
@@ -208,10 +274,42 @@ impl<'a> Evolution<'a> {
         rng: &mut Rng,
         mut on_progress: impl FnMut(&Progress),
     ) -> EvolutionResult {
-        let start = Instant::now();
+        let reason = loop {
+            if let Some(r) = self.advance(stop, progress_every, rng, u64::MAX, &mut on_progress) {
+                break r;
+            }
+        };
+        self.result(reason)
+    }
+
+    /// The result so far, as if the evolution had stopped for `reason`.
+    pub fn result(&self, reason: StopReason) -> EvolutionResult {
+        EvolutionResult {
+            best: self.best().clone(),
+            individuals: self.individuals,
+            reason,
+            elapsed: self.elapsed(),
+        }
+    }
+
+    /// Runs until `stop` says so (its reason returned) or until `until` individuals have been
+    /// evaluated (`None`: the end of a round of an island search); a later call goes on exactly
+    /// where this one ended, so that rounds change no draw. `on_progress` is called every
+    /// `progress_every` individuals (0: never).
+    pub fn advance(
+        &mut self,
+        stop: &StopRule,
+        progress_every: u64,
+        rng: &mut Rng,
+        until: u64,
+        mut on_progress: impl FnMut(&Progress),
+    ) -> Option<StopReason> {
+        let start = *self.start.get_or_insert_with(Instant::now);
         let p = self.settings.population_size;
-        let mut reason = None;
         while self.population.len() < p {
+            if self.individuals >= until {
+                return None;
+            }
             let a = generate(self.settings.initial_population, self.mutator.space(), rng);
             let ind = self.evaluate(a, rng);
             self.population.push(ind);
@@ -219,32 +317,25 @@ impl<'a> Evolution<'a> {
                 on_progress(&self.progress(start));
             }
             if let Some(r) = self.should_stop(stop) {
-                reason = Some(r);
-                break;
+                return Some(r);
             }
         }
-        let reason = match reason {
-            Some(r) => r,
-            None => loop {
-                if let Some(r) = self.should_stop(stop) {
-                    break r;
-                }
-                let parent = self.select(rng);
-                let mut child = self.population[parent].algorithm.clone();
-                self.mutator.mutate(&mut child, rng);
-                let ind = self.evaluate(child, rng);
-                self.population[self.oldest] = ind;
-                self.oldest = (self.oldest + 1) % p;
-                if progress_every > 0 && self.individuals.is_multiple_of(progress_every) {
-                    on_progress(&self.progress(start));
-                }
-            },
-        };
-        EvolutionResult {
-            best: self.best().clone(),
-            individuals: self.individuals,
-            reason,
-            elapsed: start.elapsed(),
+        loop {
+            if let Some(r) = self.should_stop(stop) {
+                return Some(r);
+            }
+            if self.individuals >= until {
+                return None;
+            }
+            let parent = self.select(rng);
+            let mut child = self.population[parent].algorithm.clone();
+            self.mutator.mutate(&mut child, rng);
+            let ind = self.evaluate(child, rng);
+            self.population[self.oldest] = ind;
+            self.oldest = (self.oldest + 1) % p;
+            if progress_every > 0 && self.individuals.is_multiple_of(progress_every) {
+                on_progress(&self.progress(start));
+            }
         }
     }
 }

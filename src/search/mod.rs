@@ -4,9 +4,13 @@ pub mod evaluation;
 pub mod evolution;
 pub mod fec_cache;
 pub mod generator;
+pub mod islands;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod mutator;
 pub mod space;
 pub mod train_budget;
+pub mod transport;
 
 pub use evaluation::{EvaluationStats, FecSettings, SearchEvaluator};
 pub use evolution::{
@@ -14,6 +18,8 @@ pub use evolution::{
 };
 pub use fec_cache::FecCache;
 pub use generator::{InitialPopulation, generate};
+pub use islands::{IslandFigures, Islands, IslandsResult, Migration};
 pub use mutator::{MutationType, Mutator};
 pub use space::{AlgorithmSpace, FunctionSpace};
 pub use train_budget::TrainBudget;
+pub use transport::{Local, Transport, TransportError};

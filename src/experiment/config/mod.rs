@@ -6,9 +6,11 @@
 //! where known, the key and the allowed values. serde reads the file into `raw` structs that
 //! keep the span of every value a check may refuse; one function per table then checks it:
 //! `space::memory`, `space::space` (`[ops]` and `[sizes]`), `evolution` (`[search]`),
-//! `settings` (`[fec]`, `[train_budget]`, `[experiments]`) and `tasks::collection`.
+//! `settings` (`[fec]`, `[train_budget]`, `[experiments]`), `parallel` (`threads`,
+//! `[parallel]`) and `tasks::collection`.
 
 mod evolution;
+mod parallel;
 mod raw;
 mod report;
 mod settings;
@@ -21,6 +23,7 @@ mod tests;
 use crate::eval::Combination;
 use crate::search::{AlgorithmSpace, FecSettings, InitialPopulation, MutationType};
 use crate::task::spec::TaskSpec;
+pub use parallel::{DEFAULT_MODE, ParallelMode, ParallelSettings};
 use raw::RawConfig;
 use report::Reporter;
 use std::path::{Path, PathBuf};
@@ -89,6 +92,8 @@ pub struct Experiment {
     pub select_tasks: Vec<TaskSpec>,
     /// T_final.
     pub final_tasks: Vec<TaskSpec>,
+    /// Threads, and how the search uses them (`threads`, `[parallel]`).
+    pub parallel: ParallelSettings,
 }
 
 /// A config that cannot run: one line, naming the file, line (where known), key and problem.
@@ -127,6 +132,7 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
     let space = space::space(&raw.ops, &raw.sizes, counts, initial, &c)?;
     evolution::check_handmade(&raw.search, initial, &counts, &c)?;
     let search = evolution::search(&raw.search, &c)?;
+    let parallel = parallel::parallel(&raw.threads, &raw.parallel, search.population_size, &c)?;
     let fec = settings::fec(&raw.fec, &c)?;
     let train_budget = settings::train_budget(raw.train_budget.as_ref(), &c)?;
     let limits = settings::experiments(&raw.experiments, &c)?;
@@ -145,6 +151,7 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
         limits,
         fitness_combination: raw.fitness_combination,
         tasks,
+        parallel,
     };
     Ok(checked.into_experiment(source, base_dir))
 }
@@ -160,6 +167,7 @@ struct Checked {
     limits: settings::ExperimentLimits,
     fitness_combination: Combination,
     tasks: [Vec<TaskSpec>; 3],
+    parallel: ParallelSettings,
 }
 
 impl Checked {
@@ -191,6 +199,7 @@ impl Checked {
             search_tasks,
             select_tasks,
             final_tasks,
+            parallel: self.parallel,
         }
     }
 }

@@ -18,6 +18,9 @@ pub(super) type Opt<T> = Option<Spanned<T>>;
 pub(super) struct RawConfig {
     #[serde(default)]
     pub seed: u64,
+    pub threads: Opt<i64>,
+    #[serde(default)]
+    pub parallel: RawParallel,
     pub memory: RawMemory,
     pub ops: RawOps,
     pub sizes: RawSizes,
@@ -158,6 +161,15 @@ pub(super) struct RawExperiments {
     pub sufficient_fitness: Opt<f64>,
     pub randomize_task_seeds: Option<bool>,
     pub max_seconds: Opt<f64>,
+}
+
+/// `[parallel]`; every key optional.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawParallel {
+    pub mode: Opt<String>,
+    pub migration_every: Opt<i64>,
+    pub migration_size: Opt<i64>,
 }
 
 /// A value after defaults: what was given (with its span) or the default (without one).
