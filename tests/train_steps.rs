@@ -95,7 +95,10 @@ fn the_hand_counted_setting_counts_as_assumed() {
     // Without a train-step limit: 10 candidates, one full evaluation.
     let s = experiment::run(
         &config(4, "max_individuals = 10"),
-        &RunOptions::default(),
+        &RunOptions {
+            threads: Some(1),
+            ..RunOptions::default()
+        },
         |_| {},
     )
     .unwrap();
@@ -113,7 +116,10 @@ fn max_train_steps_stops_where_the_original_stops() {
                 population as usize,
                 &format!("max_train_steps = {max}\nmax_individuals = 1000"),
             ),
-            &RunOptions::default(),
+            &RunOptions {
+                threads: Some(1),
+                ..RunOptions::default()
+            },
             |_| {},
         )
         .unwrap();

@@ -78,7 +78,7 @@ fn apply(text: &str, edits: &[&(usize, String)]) -> String {
 }
 
 /// The `{:#?}` of the examples' [`Experiment`]s as the parser before the split into per-table
-/// functions gave them (each parsed with its path as the source and `examples` as the base).
+/// functions gave them (plus the defaults of `threads` and `[parallel]`, added since) (each parsed with its path as the source and `examples` as the base).
 const GOLDEN: [&str; 2] = [
     include_str!("testdata/nonlinear_nn.debug"),
     include_str!("testdata/builtin_demo.debug"),
@@ -284,4 +284,55 @@ fn lines_are_found_after_commented_headers_and_left_out_for_defaults() {
         ),
         "{e}"
     );
+}
+
+/// The demo with `extra` appended (top-level keys go first, before any table).
+fn demo_with(top: &str, extra: &str) -> Result<Experiment, ConfigError> {
+    parse(
+        &format!("{top}\n{DEMO_CONFIG}\n{extra}"),
+        "t.toml",
+        Path::new("."),
+    )
+}
+
+#[test]
+fn threads_and_parallel_are_read_and_checked() {
+    let e = demo_with(
+        "threads = 3",
+        "[parallel]\nmode = \"experiments\"\nmigration_every = 50\nmigration_size = 7",
+    )
+    .unwrap();
+    assert_eq!(
+        e.parallel,
+        ParallelSettings {
+            threads: Some(3),
+            mode: ParallelMode::Experiments,
+            migration_every: 50,
+            migration_size: Some(7),
+        }
+    );
+    let err = |top: &str, extra: &str| demo_with(top, extra).unwrap_err().message;
+    assert_eq!(
+        err("threads = 0", ""),
+        "t.toml:1: threads: 0 is not allowed (allowed: 1 to 4096)"
+    );
+    let lines = DEMO_CONFIG.lines().count();
+    assert_eq!(
+        err("", "[parallel]\nmode = \"rings\""),
+        format!(
+            "t.toml:{}: parallel.mode: unknown value \"rings\" (allowed: islands, experiments)",
+            lines + 4
+        )
+    );
+    assert_eq!(
+        err("", "[parallel]\nmigration_every = 0"),
+        format!(
+            "t.toml:{}: parallel.migration_every: 0 is not allowed (allowed: 1 or more)",
+            lines + 4
+        )
+    );
+    assert!(err("", "[parallel]\nmigration_size = 1001").contains(
+        "parallel.migration_size: 1001 is not allowed (allowed: 0 to search.population_size, 1000)"
+    ));
+    assert!(err("", "[parallel]\nislands = 2").contains("unknown field `islands`"));
 }
