@@ -13,8 +13,10 @@ use crate::abi::LoopArgs;
 use crate::lower::{self, HelperImports};
 use crate::module::{Generation, LIVE_GENERATIONS};
 use crate::{JitError, Scoring};
-use amlz_ir::analysis::{LiveStructure, constant_data, constant_slots, live_structure};
-use amlz_ir::{Algorithm, Layout, Rng};
+use amlz_ir::analysis::{
+    LiveStructure, StructuralInstruction, constant_data, constant_slots, live_structure,
+};
+use amlz_ir::{Algorithm, Bank, Layout, Rng};
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::UserFuncName;
@@ -115,6 +117,9 @@ pub struct CompiledCode {
     layout: Layout,
     scoring: Scoring,
     constants: usize,
+    /// Whether Predict (`[0]`) and Learn (`[1]`) write `s0` and `v0`: then memory holds what
+    /// they wrote when they ran last, and the caller must not restore the inputs.
+    writes_inputs: [InputWrites; 2],
     _generation: Arc<Generation>,
 }
 
@@ -126,6 +131,27 @@ impl std::fmt::Debug for CompiledCode {
             .field("constants", &self.constants)
             .field("generation", &self._generation.index)
             .finish()
+    }
+}
+
+/// Which of the loop's inputs a component function writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct InputWrites {
+    s0: bool,
+    v0: bool,
+}
+
+impl InputWrites {
+    /// What `code` writes (straight-line code: a write in it happens whenever it runs).
+    fn of(code: &[StructuralInstruction]) -> InputWrites {
+        let writes = |bank| {
+            code.iter()
+                .any(|i| i.op.info().out == Some(bank) && i.out == 0)
+        };
+        InputWrites {
+            s0: writes(Bank::Scalar),
+            v0: writes(Bank::Vector),
+        }
     }
 }
 
@@ -317,9 +343,14 @@ impl CompiledAlgorithm {
         }
         let (k, stopped, row) = self.run_loop(ex, &mut args);
         // The loop leaves s0 and v0 to us: the last example's features, and its label if its
-        // Learn ran (else 0, set before its Predict).
+        // Learn ran (else 0, set before its Predict), unless that function overwrote them.
         let f = self.code.layout.features();
-        self.restore_inputs(state, row, if stopped { 0.0 } else { row[f] });
+        let (s0, last) = if stopped {
+            (0.0, self.code.writes_inputs[0])
+        } else {
+            (row[f], self.code.writes_inputs[1])
+        };
+        self.restore_inputs(state, row, s0, last);
         TrainEnd { steps: k, stopped }
     }
 
@@ -339,13 +370,18 @@ impl CompiledAlgorithm {
     }
 
     /// Writes `s0` and `v0` as the interpreter leaves them after visiting the example of `row`
-    /// last.
-    fn restore_inputs(&self, state: &mut State<'_>, row: &[f64], s0: f64) {
+    /// last: as the loop set them before the last function, unless it wrote them (`written`),
+    /// in which case memory already holds what it wrote.
+    fn restore_inputs(&self, state: &mut State<'_>, row: &[f64], s0: f64, written: InputWrites) {
         let layout = self.code.layout;
         let f = layout.features();
-        state.memory[0] = s0;
-        let v0 = layout.vector_base();
-        state.memory[v0..v0 + f].copy_from_slice(&row[..f]);
+        if !written.s0 {
+            state.memory[0] = s0;
+        }
+        if !written.v0 {
+            let v0 = layout.vector_base();
+            state.memory[v0..v0 + f].copy_from_slice(&row[..f]);
+        }
     }
 
     /// Runs the validation loop over `ex`: per example `v0 = x; s0 = 0`, Predict, the
@@ -371,7 +407,7 @@ impl CompiledAlgorithm {
         }
         args.mode = 1;
         let (k, failed, row) = self.run_loop(ex, &mut args);
-        self.restore_inputs(state, row, 0.0);
+        self.restore_inputs(state, row, 0.0, self.code.writes_inputs[0]);
         ValidationEnd {
             predictions: if failed { k + 1 } else { k },
             failed,
@@ -746,6 +782,10 @@ impl Compiler {
             layout,
             scoring,
             constants,
+            writes_inputs: [
+                InputWrites::of(&structure.predict),
+                InputWrites::of(&structure.learn),
+            ],
             _generation: generation,
         }))
     }

@@ -111,8 +111,15 @@ struct Lowering<'a> {
     consts: Option<Value>,
     rng: Option<Value>,
     scratch: Option<Value>,
-    /// The current example's features: `v0`'s value (helpers read it from here).
+    /// The current example's row: its features are `v0`'s value until the component function
+    /// writes `v0` (helpers read them from here).
     row: Option<Value>,
+    /// Whether `v0` still holds the row's features in the current component function (it is
+    /// set to them at each function's entry; a write ends that).
+    v0_is_row: bool,
+    /// The values of `v0` loaded from the row in the current example, if any (Learn may reuse
+    /// Predict's load, whatever Predict then wrote to `v0`).
+    row_v0: Option<Vec<Value>>,
     /// `(label, prediction, label - prediction)` of the early-stop test, whose block dominates
     /// Learn.
     error: Option<(Value, Value, Value)>,
@@ -263,7 +270,9 @@ impl<'a> Lowering<'a> {
     }
 
     /// Entering a new block with memory in sync: forget the cached values unless they may stay
-    /// in registers across blocks. `s0`, which only the loop writes, keeps its value.
+    /// in registers across blocks. `s0` keeps its value: the loop sets it at each function's
+    /// entry, and a value the program wrote to it is defined in the example's body, which
+    /// dominates every later block of the example.
     fn boundary(&mut self) {
         debug_assert!(!self.sdirty.contains(&true) && !self.vdirty.contains(&true));
         if !self.keep_across_blocks {
@@ -304,6 +313,7 @@ fn load_arg(b: &mut FunctionBuilder, ty: Type, args: Value, offset: usize) -> Va
 }
 
 /// Checks that every address of the code exists in the layout and that the layout's F matches.
+/// Writes to `s0` and `v0` are allowed: they last until the end of the component function.
 pub(crate) fn check(structure: &LiveStructure, layout: &Layout) -> Result<(), JitError> {
     if structure.features != layout.features() {
         return Err(JitError::Unsupported(format!(
@@ -331,12 +341,6 @@ pub(crate) fn check(structure: &LiveStructure, layout: &Layout) -> Result<(), Ji
                     bank
                 )));
             }
-        }
-        if let Some((Bank::Scalar | Bank::Vector, 0)) = info.out.map(|b| (b, ins.out)) {
-            return Err(JitError::Unsupported(format!(
-                "{} writes a fixed input",
-                ins.op
-            )));
         }
     }
     Ok(())

@@ -98,8 +98,10 @@ fn register_resident(
 /// bottom-tested loop with one shared exit block had five such edges, 11 blocks instead of 8).
 /// The validation loss and wrong count accumulate in `LoopArgs` (which the caller zeroes).
 /// Memory is brought up to date after Predict and after Learn, so that the exits store nothing
-/// but the stopping index (`LoopArgs::steps`, which the caller sets to `count`); `s0` and `v0`,
-/// which only the loop writes, are left to the caller.
+/// but the stopping index (`LoopArgs::steps`, which the caller sets to `count`). The loop sets
+/// `s0` and `v0` as values (the features are read from the row), never in memory: a program's
+/// own writes to them are stored like any other, and the caller writes the inputs the last
+/// function saw where it did not overwrite them (see `CompiledCode`).
 ///
 /// ```text
 /// head(k): if k >= count: return
@@ -170,6 +172,8 @@ pub(crate) fn build(
         rng,
         scratch,
         row: None,
+        v0_is_row: true,
+        row_v0: None,
         error: None,
         slot: 0,
         keep_across_blocks,
@@ -231,6 +235,8 @@ pub(crate) fn build(
     let row_off = t.b.ins().imul_imm_s(k, ((f + 1) * 8) as i64);
     let row = t.b.ins().iadd(rows, row_off);
     t.row = Some(row);
+    t.v0_is_row = true;
+    t.row_v0 = None;
     let zero = t.f64c(0.0);
     t.sval[0] = Some(zero);
     for ins in &structure.predict {
@@ -310,7 +316,16 @@ pub(crate) fn build(
         t.error = Some((label, sg, e));
         check(&mut t, bad);
     }
+    // Learn's inputs: s0 is the label and v0 the row's features again, whatever Predict wrote
+    // to them (its writes are in memory). Predict's load of the features serves where values
+    // stay in registers across blocks in scalar form (see above).
     t.sval[0] = Some(label);
+    t.v0_is_row = true;
+    t.vval[0] = if t.width == 1 && t.keep_across_blocks {
+        t.row_v0.clone()
+    } else {
+        None
+    };
     for ins in &structure.learn {
         t.lower(ins)?;
     }

@@ -61,7 +61,11 @@ impl Lowering<'_> {
             return v.clone();
         }
         let vals = match (a, self.row) {
-            (0, Some(row)) => self.load_vector(row, 0),
+            (0, Some(row)) if self.v0_is_row => {
+                let vals = self.load_vector(row, 0);
+                self.row_v0 = Some(vals.clone());
+                vals
+            }
             _ => {
                 let off = self.off(Bank::Vector, a);
                 let mem = self.mem;
@@ -75,11 +79,15 @@ impl Lowering<'_> {
     pub(super) fn set_v(&mut self, o: u16, vals: Vec<Value>) {
         self.vval[o as usize] = Some(vals);
         self.vdirty[o as usize] = true;
+        if o == 0 {
+            self.v0_is_row = false;
+        }
     }
 
     /// A pointer to vector `a`'s current value in memory, for a helper that reads it.
     pub(super) fn v_ptr_in(&mut self, a: u16) -> Value {
         if a == 0
+            && self.v0_is_row
             && let Some(row) = self.row
         {
             return row;
@@ -106,6 +114,9 @@ impl Lowering<'_> {
     pub(super) fn v_written(&mut self, o: u16) {
         self.vval[o as usize] = None;
         self.vdirty[o as usize] = false;
+        if o == 0 {
+            self.v0_is_row = false;
+        }
     }
 
     pub(super) fn m_ptr(&mut self, m: u16) -> Value {
