@@ -215,11 +215,25 @@ fn perturb_data(instr: &mut Instruction, rng: &mut Rng) {
     }
 }
 
+/// Now and then points a scalar or vector output at `s0` or `v0`. Random generation never writes
+/// the label or the features, but hand-written and imported programs may (SEMANTICS.md §1), and
+/// the executors must agree on them too.
+fn perturb_output(instr: &mut Instruction, rng: &mut Rng) {
+    let writes_fixed_bank = matches!(
+        instr.op.info().out,
+        Some(amlz_ir::Bank::Scalar | amlz_ir::Bank::Vector)
+    );
+    if writes_fixed_bank && rng.bernoulli(0.1) {
+        instr.out = 0;
+    }
+}
+
 fn random_list(len: usize, ops: &[Op], counts: &MemoryCounts, rng: &mut Rng) -> Vec<Instruction> {
     (0..len)
         .map(|_| {
             let mut i = random_instruction_from(ops, counts, rng);
             perturb_data(&mut i, rng);
+            perturb_output(&mut i, rng);
             i
         })
         .collect()
@@ -931,6 +945,32 @@ mod tests {
                     assert_eq!(o.len(), r.task.num_train());
                 }
             }
+        }
+    }
+
+    #[test]
+    fn cases_include_writes_to_the_label_and_the_features() {
+        use amlz_ir::Bank;
+        let config = VerifyConfig::default();
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..300 {
+            let a = random_case(&config, i).algorithm;
+            for (f, list) in [(1, &a.predict), (2, &a.learn)] {
+                for instr in list.iter() {
+                    if let Some((bank @ (Bank::Scalar | Bank::Vector), 0)) = instr.output() {
+                        seen.insert((f, bank));
+                    }
+                }
+            }
+        }
+        let all = [
+            (1, Bank::Scalar),
+            (1, Bank::Vector),
+            (2, Bank::Scalar),
+            (2, Bank::Vector),
+        ];
+        for want in all {
+            assert!(seen.contains(&want), "no case writes {want:?}");
         }
     }
 

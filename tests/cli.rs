@@ -91,11 +91,6 @@ fn eval_rejects_bad_algorithm_files() {
             "def Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  v1 = v1 + v5000\n",
             &[":4:", "v5000", "out of range"],
         ),
-        (
-            "label.txt",
-            "def Learn():\n  s0 = s1 + s1\n",
-            &[":2:", "s0 cannot be written"],
-        ),
         ("binary.txt", "\u{0}\u{1}garbage\n", &[":1:"]),
     ];
     for (name, contents, pieces) in cases {
@@ -193,6 +188,57 @@ fn search_config_errors_name_the_key_and_allowed_values() {
         &amlz(&["search", "--config", &f]),
         &["ops.predict", "empty"],
     );
+}
+
+#[test]
+fn search_config_errors_name_the_line_of_the_value() {
+    let d = scratch("cfg-lines");
+    let demo = std::fs::read_to_string("examples/demo_linear.toml").unwrap();
+    // (from, to, the line's marker in the new text, pieces after "FILE:LINE: ")
+    let cases: &[(&str, &str, &str, &[&str])] = &[
+        (
+            "num_tasks = 10\n",
+            "num_tasks = 10\n\n[[search_tasks]]\nkind = \"unit_test_ones\"\nfeatures_size = 65\nnum_train_examples = 5\nnum_valid_examples = 5\n",
+            "features_size = 65",
+            &["[[search_tasks]] #2", "features_size", "65"],
+        ),
+        (
+            "setup = 10",
+            "setup = {\n  init = 5,\n  min = 6,\n  max = 4,\n}",
+            "min = 6",
+            &["sizes.setup", "min size 6 is larger than max size 4"],
+        ),
+        (
+            "learn = [\"SCALAR_CONST_SET\", ",
+            "learn = [\n  \"SCALAR_CONST_SET\",\n  \"VECTOR_NORMM\",\n  ",
+            "VECTOR_NORMM",
+            &["ops.learn", "unknown op \"VECTOR_NORMM\"", "SCALAR_SUM"],
+        ),
+        (
+            "scalars = 4",
+            "scalars = 1",
+            "scalars = 1",
+            &["memory.scalars", "allowed: 2 to"],
+        ),
+        (
+            "progress_every = 10000",
+            "progress_every = 10000\nprogress = 1",
+            "progress = 1",
+            &["unknown field `progress`"],
+        ),
+    ];
+    for (i, (from, to, marker, pieces)) in cases.iter().enumerate() {
+        assert!(demo.contains(from), "{from}");
+        let text = demo.replacen(from, to, 1);
+        let line = 1 + text.lines().position(|l| l.contains(marker)).unwrap();
+        let f = write(&d, &format!("bad{i}.toml"), &text);
+        let at = format!("{f}:{line}: ");
+        let expected: Vec<&str> = std::iter::once(at.as_str())
+            .chain(pieces.iter().copied())
+            .collect();
+        let out = amlz(&["search", "--config", &f, "--max-seconds", "5"]);
+        assert_one_line_error(&out, &expected);
+    }
 }
 
 #[test]

@@ -84,8 +84,9 @@ impl Instruction {
         }
     }
 
-    /// The first address of this instruction that is out of range for `counts`, or an output to
-    /// a fixed input (`s0`, `v0`).
+    /// The first address of this instruction that is out of range for `counts`. Outputs to `s0`
+    /// and `v0` are allowed (SEMANTICS.md §1): the executors set them again before the next
+    /// Predict or Learn.
     pub fn check_addresses(&self, counts: &MemoryCounts) -> Result<(), AddressProblem> {
         for (bank, addr) in self.inputs() {
             if addr as usize >= counts.count(bank) {
@@ -96,17 +97,14 @@ impl Instruction {
                 });
             }
         }
-        if let Some((bank, addr)) = self.output() {
-            if (addr as usize) < bank.min_output() {
-                return Err(AddressProblem::FixedInput { bank, addr });
-            }
-            if addr as usize >= counts.count(bank) {
-                return Err(AddressProblem::OutOfRange {
-                    bank,
-                    addr,
-                    count: counts.count(bank),
-                });
-            }
+        if let Some((bank, addr)) = self.output()
+            && addr as usize >= counts.count(bank)
+        {
+            return Err(AddressProblem::OutOfRange {
+                bank,
+                addr,
+                count: counts.count(bank),
+            });
         }
         Ok(())
     }
@@ -124,13 +122,6 @@ pub enum AddressProblem {
         /// The bank's count.
         count: usize,
     },
-    /// The instruction writes `s0` (the label) or `v0` (the features).
-    FixedInput {
-        /// The bank.
-        bank: Bank,
-        /// The address.
-        addr: u16,
-    },
 }
 
 impl std::fmt::Display for AddressProblem {
@@ -144,18 +135,6 @@ impl std::fmt::Display for AddressProblem {
                 bank.letter(),
                 bank.letter(),
                 count.saturating_sub(1)
-            ),
-            AddressProblem::FixedInput { bank, addr } => write!(
-                f,
-                "{}{addr} cannot be written: it holds the {} (outputs start at {}{})",
-                bank.letter(),
-                if bank == Bank::Scalar {
-                    "label"
-                } else {
-                    "features"
-                },
-                bank.letter(),
-                bank.min_output()
             ),
         }
     }

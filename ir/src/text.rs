@@ -238,23 +238,7 @@ pub fn parse_instruction(text: &str) -> Result<Instruction, String> {
     let mut shape_matches = Vec::new();
     for (op, pieces) in all_pieces() {
         match match_form(*op, pieces, &line)? {
-            Match::Yes(instr) => {
-                if let Some((bank, addr)) = instr.output()
-                    && (addr as usize) < bank.min_output()
-                {
-                    return Err(format!(
-                        "{}{addr} cannot be written: it holds the {} (outputs start at {}1)",
-                        bank.letter(),
-                        if bank == Bank::Scalar {
-                            "label"
-                        } else {
-                            "features"
-                        },
-                        bank.letter()
-                    ));
-                }
-                return Ok(instr);
-            }
+            Match::Yes(instr) => return Ok(instr),
             Match::WrongBanks => shape_matches.push(*op),
             Match::No => {}
         }
@@ -483,8 +467,8 @@ mod tests {
         assert!(e.message.contains("fit no op"), "{}", e.message);
         assert!(e.message.contains("sO = sA + sB"), "{}", e.message);
 
-        let e = parse_algorithm("def Predict():\n  s0 = s1 + s2\n").unwrap_err();
-        assert!(e.message.contains("s0 cannot be written"), "{}", e.message);
+        let e = parse_algorithm("def Learn():\n  s1 = s1000 + s2\n").unwrap_err();
+        assert!(e.message.contains("out of range"), "{}", e.message);
 
         let e = parse_algorithm("def Learn():\n  s1 = s1000 + s2\n").unwrap_err();
         assert!(e.message.contains("out of range"), "{}", e.message);

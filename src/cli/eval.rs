@@ -52,7 +52,6 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, CliError> {
             AddressProblem::OutOfRange { .. } => {
                 " (raise scalars/vectors/matrices in the task file)"
             }
-            AddressProblem::FixedInput { .. } => "",
         };
         return Err(CliError::input(format!(
             "{}{line}: {}{hint}",

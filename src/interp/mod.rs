@@ -193,6 +193,10 @@ impl<D: Dim, O: Observer> epochs::Passes for Passes<'_, D, O> {
                         stopped: true,
                     };
                 }
+                if self.program.predict_writes_features {
+                    let x = task.train_features.as_ptr().add(i * f);
+                    std::ptr::copy_nonoverlapping(x, self.v0, f);
+                }
                 *m = label;
                 exec::run(d, &self.program.learn, m, scratch, self.rng);
             }

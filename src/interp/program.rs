@@ -29,6 +29,9 @@ pub struct Program {
     pub(crate) setup: Vec<Decoded>,
     pub(crate) predict: Vec<Decoded>,
     pub(crate) learn: Vec<Decoded>,
+    /// Whether Predict writes `v0`: then the train loop copies the features into `v0` again
+    /// before Learn (SEMANTICS.md §4), a copy every other program does without.
+    pub(crate) predict_writes_features: bool,
 }
 
 fn decode(instr: &Instruction, layout: &Layout) -> Decoded {
@@ -74,8 +77,13 @@ impl Program {
                 .map(|i| decode(i, &layout))
                 .collect()
         };
+        let predict_writes_features = algorithm
+            .predict
+            .iter()
+            .any(|i| i.output() == Some((Bank::Vector, 0)));
         Ok(Program {
             layout,
+            predict_writes_features,
             setup: dec(&algorithm.setup),
             predict: dec(&algorithm.predict),
             learn: dec(&algorithm.learn),
