@@ -9,17 +9,21 @@
 //! [`crate::RegAlloc::Adaptive`], while a module has one) and finalized at once, because the
 //! caller runs it right after the compile.
 //!
-//! The code memory comes from a [`ArenaMemoryProvider`] that reserves [`ARENA_BYTES`] of address
-//! space per generation up front (nothing is committed until code is written), and is freed with
+//! The code memory is a region of [`ARENA_BYTES`] of address space reserved per generation up
+//! front (committed as code is written, see [`memory`]), and is freed with
 //! [`JITModule::free_memory`] when the generation drops, which is when the last compiled code of
 //! it is dropped: memory stays bounded over a long search.
+
+mod memory;
 
 use crate::JitError;
 use crate::helpers;
 use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::OwnedTargetIsa;
-use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
+use cranelift_jit::JITMemoryProvider;
+use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module, ModuleReloc};
+use memory::CodeRegion;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +35,23 @@ pub(crate) const ARENA_BYTES: usize = if cfg!(target_pointer_width = "64") {
 } else {
     8 << 20
 };
+
+/// The code memory of a fresh generation: our [`CodeRegion`], or where the host may demand
+/// branch target protection (AArch64's BTI, which `CodeRegion` does not apply), `cranelift-jit`'s
+/// [`ArenaMemoryProvider`](cranelift_jit::ArenaMemoryProvider).
+fn provider() -> Result<Box<dyn JITMemoryProvider + Send>, JitError> {
+    let setup = |e: &dyn std::fmt::Display| {
+        JitError::Setup(format!("reserving {ARENA_BYTES} bytes of code memory: {e}"))
+    };
+    if cfg!(target_arch = "aarch64") {
+        let arena = cranelift_jit::ArenaMemoryProvider::new_with_size(ARENA_BYTES)
+            .map_err(|e| setup(&e))?;
+        return Ok(Box::new(arena));
+    }
+    Ok(Box::new(
+        CodeRegion::new(ARENA_BYTES).map_err(|e| setup(&e))?,
+    ))
+}
 
 /// Generations alive in this process (started and not yet freed), for tests and diagnostics.
 pub(crate) static LIVE_GENERATIONS: AtomicUsize = AtomicUsize::new(0);
@@ -58,10 +79,7 @@ impl Generation {
         let mut builder =
             JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names());
         builder.symbols(helpers::symbols());
-        let arena = ArenaMemoryProvider::new_with_size(ARENA_BYTES).map_err(|e| {
-            JitError::Setup(format!("reserving {ARENA_BYTES} bytes of code memory: {e}"))
-        })?;
-        builder.memory_provider(Box::new(arena));
+        builder.memory_provider(provider()?);
         let mut module = JITModule::new(builder);
         let (ptr, call_conv) = (isa.pointer_type(), isa.default_call_conv());
         for index in 0..helpers::NAME_COUNT {
