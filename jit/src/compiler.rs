@@ -64,8 +64,8 @@ pub struct JitConfig {
     /// Run Cranelift's IR verifier on every function (on in tests, off in release: it adds
     /// 20–60% to compile time).
     pub verifier: bool,
-    /// Functions per code generation before a fresh generation is started (one per compiled
-    /// structure). The name is kept from when each generation was a `cranelift-jit` module.
+    /// Functions per code generation (one `cranelift-jit` module) before a fresh generation is
+    /// started: one function per compiled structure.
     pub functions_per_module: usize,
     /// Most compiled structures kept in the cache (least recently used dropped first).
     pub cache_capacity: usize,

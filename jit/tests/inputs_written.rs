@@ -82,6 +82,20 @@ struct Outcome {
     wrong: usize,
 }
 
+/// `!(|e| <= max)`: the error is NaN or too large.
+fn too_large(e: f64, max: f64) -> bool {
+    e.abs().is_nan() || e.abs() > max
+}
+
+/// `p > 1 || p < 0` (false for NaN, which counts as class 0 rather than a failure).
+#[allow(
+    clippy::manual_range_contains,
+    reason = "a range's `contains` is false for NaN, so its negation would fail on NaN"
+)]
+fn outside_unit(p: f64) -> bool {
+    p > 1.0 || p < 0.0
+}
+
 /// The train loop and then the validation loop of SEMANTICS.md §4, as the interpreter runs them.
 fn reference(alg: &Algorithm, l: &Layout, scoring: Scoring, data: &Data, max: f64) -> Outcome {
     let f = l.features();
@@ -96,8 +110,7 @@ fn reference(alg: &Algorithm, l: &Layout, scoring: Scoring, data: &Data, max: f6
             mem[1] = k::sigmoid(mem[1]);
         }
         train_predictions.push(mem[1]);
-        // `!(|e| <= max)`: NaN or too large.
-        if !((y - mem[1]).abs() <= max) {
+        if too_large(y - mem[1], max) {
             stopped = true;
             break;
         }
@@ -116,7 +129,7 @@ fn reference(alg: &Algorithm, l: &Layout, scoring: Scoring, data: &Data, max: f6
         match scoring {
             Scoring::Rms => {
                 let e = y - s1;
-                if !(e.abs() <= max) {
+                if too_large(e, max) {
                     failed = true;
                     break;
                 }
@@ -124,7 +137,7 @@ fn reference(alg: &Algorithm, l: &Layout, scoring: Scoring, data: &Data, max: f6
             }
             Scoring::Accuracy => {
                 let p = k::sigmoid(s1);
-                if p > 1.0 || p < 0.0 {
+                if outside_unit(p) {
                     failed = true;
                     break;
                 }
