@@ -5,9 +5,9 @@
 //! The programs are built from `Instruction` values (random generation never writes `s0` or
 //! `v0`); both executors run the dead-code-eliminated algorithm, as `JitExecutor` does.
 
-use amlz::eval::{Limits, Trace};
-use amlz::interp::{self, Memory, Program};
-use amlz::jit_executor::{self, JitExecutor};
+use amlz::exec::interp::{self, Memory, Program};
+use amlz::exec::jit::{self, JitExecutor, PackedRows};
+use amlz::exec::{Limits, Trace};
 use amlz::task::{EvalType, Task};
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{Algorithm, Instruction, Layout, MemoryCounts, Op, Rng};
@@ -53,7 +53,6 @@ fn task(features: usize, eval_type: EvalType, max_abs_error: f64, seed: u64) -> 
         param_seed: seed,
         data_seed: seed,
         name: "input-writes".into(),
-        packed: Default::default(),
     }
 }
 
@@ -172,7 +171,16 @@ fn compare(algorithm: &Algorithm, task: &Task, what: &str) {
     let (mut ti, mut tj) = (Trace::default(), Trace::default());
     let (mut ri, mut rj) = (Rng::new(9), Rng::new(9));
     let oi = interp::evaluate(&program, task, &mut mem_i, &mut ri, &Limits::FULL, &mut ti);
-    let oj = jit_executor::evaluate(&jit, task, &mut mem_j, &mut rj, &Limits::FULL, &mut tj);
+    let rows = PackedRows::default();
+    let oj = jit::evaluate(
+        &jit,
+        task,
+        &rows,
+        &mut mem_j,
+        &mut rj,
+        &Limits::FULL,
+        &mut tj,
+    );
     let bits = |xs: &[f64]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(
         oi.fitness.to_bits(),
