@@ -1,10 +1,10 @@
 //! Compile latency of the JIT: Predict+Learn of an algorithm to its native loop function (IR
-//! build, Cranelift compilation, installation in the code memory), uncached, with the production
+//! build, Cranelift compilation, definition and finalization in the code generation's
+//! `JITModule`), uncached, with the production
 //! settings (no e-graph optimisation, adaptive register allocation, verifier off).
 //!
 //! Targets: median ≤ 150 µs for the linear regressor at F=4, ≤ 400 µs for the neural net at F=16.
-//! Run with `cargo bench --bench compile` (the release profile: fat LTO and, on x86-64 Linux, the
-//! PGO profile of `pgo/`, as users run it; `RUSTC_WRAPPER= cargo bench` measures without it). For
+//! Run with `cargo bench --bench compile` (the release profile, fat LTO, as users run it). For
 //! block-by-block medians and a noise-free instruction count, see `jit/examples/compile_loop.rs`.
 
 use amlz_ir::analysis::eliminate_dead_code;

@@ -1,33 +1,32 @@
-//! The per-thread compiler: Cranelift contexts, code memory generations and the compile cache.
+//! The per-thread compiler: Cranelift contexts, code generations and the compile cache.
 //!
 //! Shape of cranelift-jit-demo: one [`Compiler`] per worker thread owns the
 //! `FunctionBuilderContext` and the `codegen::Context`, reused across compilations. Compiled code
-//! is copied into the code memory ([`crate::code_memory`]) of the current *generation*, with its
-//! calls to helpers patched to their addresses (no `cranelift-jit` module: it maps, protects and
-//! unmaps memory with system calls per function). Every [`CompiledCode`] holds an `Arc` of its
-//! generation, and a generation unmaps its code memory when the last reference goes. A generation
-//! takes at most [`JitConfig::functions_per_module`] functions, and the cache drops entries of
-//! generations older than [`JitConfig::cached_generations`], so code memory stays bounded over a
-//! long search.
+//! is defined in the `JITModule` of the current *generation* ([`crate::module`]), which links its
+//! calls to helpers and makes it executable. Every [`CompiledCode`] holds an `Arc` of its
+//! generation, and a generation frees its module's memory when the last reference goes. A
+//! generation takes at most [`JitConfig::functions_per_module`] functions, and the cache drops
+//! entries of generations older than [`JitConfig::cached_generations`], so code memory stays
+//! bounded over a long search.
 
 use crate::abi::LoopArgs;
-use crate::code_memory::{CodeMemory, Mapping};
-use crate::helpers;
 use crate::lower::{self, HelperImports};
+use crate::module::{Generation, LIVE_GENERATIONS};
 use crate::{JitError, Scoring};
-use amlz_ir::analysis::{LiveStructure, constant_data, constant_slots, live_structure};
-use amlz_ir::{Algorithm, Layout, Rng};
-use cranelift_codegen::binemit::Reloc;
+use amlz_ir::analysis::{
+    LiveStructure, StructuralInstruction, constant_data, constant_slots, live_structure,
+};
+use amlz_ir::{Algorithm, Bank, Layout, Rng};
+use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::{ExternalName, UserFuncName};
-use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::ir::UserFuncName;
+use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::FunctionBuilderContext;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
 
 /// Cranelift's optimisation level for generated code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,8 +64,8 @@ pub struct JitConfig {
     /// Run Cranelift's IR verifier on every function (on in tests, off in release: it adds
     /// 20–60% to compile time).
     pub verifier: bool,
-    /// Functions per code generation before a fresh generation is started (one per compiled
-    /// structure). The name is kept from when each generation was a `cranelift-jit` module.
+    /// Functions per code generation (one `cranelift-jit` module) before a fresh generation is
+    /// started: one function per compiled structure.
     pub functions_per_module: usize,
     /// Most compiled structures kept in the cache (least recently used dropped first).
     pub cache_capacity: usize,
@@ -104,130 +103,9 @@ pub struct CompilerStats {
     pub modules: u64,
 }
 
-/// Generations alive in this process (started and not yet freed), for tests and diagnostics.
-static LIVE_GENERATIONS: AtomicUsize = AtomicUsize::new(0);
-
 /// How many code generations are alive in the whole process (their code memory not yet freed).
 pub fn live_generations() -> usize {
     LIVE_GENERATIONS.load(Ordering::Relaxed)
-}
-
-/// One generation of code memory and the code in it; unmaps it when dropped.
-struct Generation {
-    /// Written only by the compiler that made the generation; the lock makes the generation
-    /// `Sync`, so that compiled code holding it can move between threads.
-    memory: Mutex<CodeMemory>,
-    /// The live-generation count of the compiler that made it.
-    live: Arc<AtomicUsize>,
-    index: u64,
-}
-
-impl Generation {
-    fn new(mapping: Mapping, index: u64, live: &Arc<AtomicUsize>) -> Generation {
-        LIVE_GENERATIONS.fetch_add(1, Ordering::Relaxed);
-        live.fetch_add(1, Ordering::Relaxed);
-        Generation {
-            live: live.clone(),
-            memory: Mutex::new(CodeMemory::new(mapping)),
-            index,
-        }
-    }
-}
-
-impl Drop for Generation {
-    fn drop(&mut self) {
-        // The code memory itself is unmapped by its own Drop. SAFETY of that: the last
-        // reference to this generation is going away, and every CompiledCode whose functions
-        // live here holds an Arc of it, so none can run again.
-        LIVE_GENERATIONS.fetch_sub(1, Ordering::Relaxed);
-        self.live.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// The code-memory mapping of this machine, probed once per process.
-fn mapping() -> Mapping {
-    static MAPPING: OnceLock<Mapping> = OnceLock::new();
-    *MAPPING.get_or_init(CodeMemory::best_mapping)
-}
-
-/// Resolves the relocations of freshly compiled code in `bytes`: absolute 8-byte addresses of
-/// helpers, the only kind the lowering produces (it imports helpers as non-colocated functions
-/// and generates position-dependent code, so nothing is relative to where the code runs).
-fn relocate(
-    relocs: &[cranelift_codegen::FinalizedMachReloc],
-    func: &cranelift_codegen::ir::Function,
-    bytes: &mut [u8],
-) -> Result<(), JitError> {
-    for r in relocs {
-        let target = match &r.target {
-            FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
-                let name = &func.params.user_named_funcs()[*name];
-                (name.namespace == 0)
-                    .then(|| helpers::by_name_index(name.index))
-                    .flatten()
-            }
-            _ => None,
-        }
-        .ok_or_else(|| {
-            JitError::Module(format!("relocation to an unknown target {:?}", r.target))
-        })?;
-        let offset = r.offset as usize;
-        match r.kind {
-            Reloc::Abs8 if offset + 8 <= bytes.len() => {
-                let value = (target as i64).wrapping_add(r.addend) as u64;
-                bytes[offset..offset + 8].copy_from_slice(&value.to_le_bytes());
-            }
-            kind => {
-                return Err(JitError::Module(format!(
-                    "unsupported relocation {kind:?} at offset {offset}"
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Compiles `ctx.func` for `isa`: Cranelift's back end (lowering, register allocation, emission)
-/// on the function as the lowering built it.
-///
-/// This is `Context::compile` without its mid-end passes, none of which has work to do here:
-/// with `opt_level = none` they are unreachable-code elimination (every block the lowering makes
-/// is reachable), constant-phi removal (no loop parameter is the same value on every edge: the
-/// train path writes each one) and alias resolution (the lowering builds SSA values directly and
-/// never makes an alias). Skipping them saves ~2.5% of the instructions of a compile. With
-/// `verify`, the function is verified and its blocks checked for reachability first, so that a
-/// lowering that broke these assumptions fails in the tests.
-fn codegen(
-    ctx: &mut Context,
-    regalloc: &mut regalloc2::Ctx,
-    isa: &dyn TargetIsa,
-    verify: bool,
-) -> Result<cranelift_codegen::CompiledCode, JitError> {
-    let func = &ctx.func;
-    if verify {
-        cranelift_codegen::verify_function(func, isa)
-            .map_err(|e| JitError::Codegen(format!("verifier: {e}")))?;
-    }
-    ctx.cfg.compute(func);
-    ctx.domtree.compute(func, &ctx.cfg);
-    if verify {
-        if let Some(block) = func.layout.blocks().find(|&b| !ctx.domtree.is_reachable(b)) {
-            return Err(JitError::Codegen(format!("{block} is unreachable")));
-        }
-        if func.dfg.values().any(|v| func.dfg.value_is_alias(v)) {
-            return Err(JitError::Codegen("the lowering made a value alias".into()));
-        }
-    }
-    let stencil = isa
-        .compile_function(
-            func,
-            &ctx.domtree,
-            regalloc,
-            false,
-            &mut ControlPlane::default(),
-        )
-        .map_err(|e| JitError::Codegen(e.to_string()))?;
-    Ok(stencil.apply_params(&func.params))
 }
 
 type LoopFn = unsafe extern "C" fn(*mut LoopArgs);
@@ -239,6 +117,9 @@ pub struct CompiledCode {
     layout: Layout,
     scoring: Scoring,
     constants: usize,
+    /// Whether Predict (`[0]`) and Learn (`[1]`) write `s0` and `v0`: then memory holds what
+    /// they wrote when they ran last, and the caller must not restore the inputs.
+    writes_inputs: [InputWrites; 2],
     _generation: Arc<Generation>,
 }
 
@@ -250,6 +131,27 @@ impl std::fmt::Debug for CompiledCode {
             .field("constants", &self.constants)
             .field("generation", &self._generation.index)
             .finish()
+    }
+}
+
+/// Which of the loop's inputs a component function writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct InputWrites {
+    s0: bool,
+    v0: bool,
+}
+
+impl InputWrites {
+    /// What `code` writes (straight-line code: a write in it happens whenever it runs).
+    fn of(code: &[StructuralInstruction]) -> InputWrites {
+        let writes = |bank| {
+            code.iter()
+                .any(|i| i.op.info().out == Some(bank) && i.out == 0)
+        };
+        InputWrites {
+            s0: writes(Bank::Scalar),
+            v0: writes(Bank::Vector),
+        }
     }
 }
 
@@ -441,9 +343,14 @@ impl CompiledAlgorithm {
         }
         let (k, stopped, row) = self.run_loop(ex, &mut args);
         // The loop leaves s0 and v0 to us: the last example's features, and its label if its
-        // Learn ran (else 0, set before its Predict).
+        // Learn ran (else 0, set before its Predict), unless that function overwrote them.
         let f = self.code.layout.features();
-        self.restore_inputs(state, row, if stopped { 0.0 } else { row[f] });
+        let (s0, last) = if stopped {
+            (0.0, self.code.writes_inputs[0])
+        } else {
+            (row[f], self.code.writes_inputs[1])
+        };
+        self.restore_inputs(state, row, s0, last);
         TrainEnd { steps: k, stopped }
     }
 
@@ -463,13 +370,18 @@ impl CompiledAlgorithm {
     }
 
     /// Writes `s0` and `v0` as the interpreter leaves them after visiting the example of `row`
-    /// last.
-    fn restore_inputs(&self, state: &mut State<'_>, row: &[f64], s0: f64) {
+    /// last: as the loop set them before the last function, unless it wrote them (`written`),
+    /// in which case memory already holds what it wrote.
+    fn restore_inputs(&self, state: &mut State<'_>, row: &[f64], s0: f64, written: InputWrites) {
         let layout = self.code.layout;
         let f = layout.features();
-        state.memory[0] = s0;
-        let v0 = layout.vector_base();
-        state.memory[v0..v0 + f].copy_from_slice(&row[..f]);
+        if !written.s0 {
+            state.memory[0] = s0;
+        }
+        if !written.v0 {
+            let v0 = layout.vector_base();
+            state.memory[v0..v0 + f].copy_from_slice(&row[..f]);
+        }
     }
 
     /// Runs the validation loop over `ex`: per example `v0 = x; s0 = 0`, Predict, the
@@ -495,7 +407,7 @@ impl CompiledAlgorithm {
         }
         args.mode = 1;
         let (k, failed, row) = self.run_loop(ex, &mut args);
-        self.restore_inputs(state, row, 0.0);
+        self.restore_inputs(state, row, 0.0, self.code.writes_inputs[0]);
         ValidationEnd {
             predictions: if failed { k + 1 } else { k },
             failed,
@@ -529,8 +441,6 @@ pub struct Compiler {
     config: JitConfig,
     fctx: FunctionBuilderContext,
     ctx: Context,
-    /// The register allocator's scratch state, reused from function to function.
-    regalloc: regalloc2::Ctx,
     generation: Arc<Generation>,
     functions_in_generation: usize,
     next_generation: u64,
@@ -581,18 +491,13 @@ fn host_isa(config: &JitConfig, regalloc: &str) -> Result<OwnedTargetIsa, JitErr
 impl Compiler {
     /// A compiler for the host machine with `config`.
     ///
-    /// x86-64 Linux only (the code memory relies on it); elsewhere this is a [`JitError::Setup`]
-    /// and the caller runs the interpreter.
+    /// Where Cranelift has no back end for the host (or its code memory cannot be reserved),
+    /// this is a [`JitError::Setup`] and the caller runs the interpreter.
     pub fn new(config: JitConfig) -> Result<Compiler, JitError> {
-        if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
-            return Err(JitError::Setup(
-                "the JIT's code memory is implemented for x86-64 Linux only".into(),
-            ));
-        }
         let isa = host_isa(&config, "single_pass")?;
         let isa_backtracking = host_isa(&config, "backtracking")?;
         let live = Arc::new(AtomicUsize::new(0));
-        let generation = Arc::new(Generation::new(mapping(), 0, &live));
+        let generation = Arc::new(Generation::new(&isa, 0, &live)?);
         Ok(Compiler {
             isa,
             isa_backtracking,
@@ -600,7 +505,6 @@ impl Compiler {
             config,
             fctx: FunctionBuilderContext::new(),
             ctx: Context::new(),
-            regalloc: regalloc2::Ctx::default(),
             generation,
             functions_in_generation: 0,
             next_generation: 1,
@@ -733,14 +637,20 @@ impl Compiler {
     }
 
     /// Starts a fresh generation; the cache forgets generations older than the configured window.
-    fn rotate(&mut self) {
-        self.generation = Arc::new(Generation::new(mapping(), self.next_generation, &self.live));
+    /// If the fresh generation cannot be made, the current one stays.
+    fn rotate(&mut self) -> Result<(), JitError> {
+        self.generation = Arc::new(Generation::new(
+            &self.isa,
+            self.next_generation,
+            &self.live,
+        )?);
         self.next_generation += 1;
         self.stats.modules += 1;
         self.functions_in_generation = 0;
         let keep = self.config.cached_generations.max(1) as u64;
         let oldest = self.generation.index.saturating_sub(keep - 1);
         self.cache.retain(|_, e| e._generation_index() >= oldest);
+        Ok(())
     }
 
     fn compile_code(
@@ -749,8 +659,11 @@ impl Compiler {
         layout: Layout,
         scoring: Scoring,
     ) -> Result<Arc<CompiledCode>, JitError> {
-        if self.functions_in_generation + 1 > self.config.functions_per_module.max(1) {
-            self.rotate();
+        if self.functions_in_generation + 1 > self.config.functions_per_module.max(1)
+            && let Err(e) = self.rotate()
+        {
+            self.stats.failures += 1;
+            return Err(e);
         }
         if let Err(e) = lower::check(structure, &layout) {
             self.stats.failures += 1;
@@ -770,8 +683,10 @@ impl Compiler {
                 // The contexts may be half-way through a function: start afresh.
                 self.fctx = FunctionBuilderContext::new();
                 self.ctx = Context::new();
-                self.regalloc = regalloc2::Ctx::default();
-                self.rotate();
+                // A fresh generation, in case the panic left the module half-way through a
+                // definition; if none can be made, the current one is still consistent enough
+                // to free.
+                let _ = self.rotate();
                 Err(JitError::Panic(msg))
             }
         };
@@ -830,20 +745,27 @@ impl Compiler {
         } else {
             &*self.isa
         };
-        let code = codegen(&mut self.ctx, &mut self.regalloc, isa, self.config.verifier)?;
-        let alignment = (code.buffer.alignment as usize)
-            .max(isa.function_alignment().minimum as usize)
-            .max(16);
-        let generation = self.generation.clone();
-        let run = {
-            let mut memory = generation
-                .memory
-                .lock()
-                .map_err(|_| JitError::Module("code memory lock poisoned".into()))?;
-            memory.install(code.code_buffer(), alignment, |bytes, _| {
-                relocate(code.buffer.relocs(), &self.ctx.func, bytes)
-            })?
+        // Cranelift's whole pipeline. Its mid-end passes at `opt_level = none` (unreachable-code
+        // elimination, constant-phi removal, alias resolution) find nothing to do on what the
+        // lowering builds, but calling the back end directly to skip them saved under 3% of a
+        // compile's instructions: not worth pinning Cranelift's register allocator.
+        self.ctx
+            .compile(isa, &mut ControlPlane::default())
+            .map_err(|e| JitError::Codegen(format!("{:?}", e.inner)))?;
+        let code = self
+            .ctx
+            .take_compiled_code()
+            .ok_or_else(|| JitError::Codegen("Cranelift returned no code".into()))?;
+        let alignment = u64::from(code.buffer.alignment);
+        let run = match self.generation.install(&self.ctx.func, &code, alignment) {
+            // The generation's code memory is full: start a fresh one.
+            Err(JitError::Module(_)) if self.functions_in_generation > 0 => {
+                self.rotate()?;
+                self.generation.install(&self.ctx.func, &code, alignment)?
+            }
+            r => r?,
         };
+        let generation = self.generation.clone();
         self.ctx.clear();
         self.functions_in_generation += 1;
         let constants = structure
@@ -854,12 +776,16 @@ impl Compiler {
             .sum();
         // SAFETY: the function was built with `loop_signature`, i.e. `(ptr)` in the
         // platform's C calling convention, and installed whole (relocations resolved).
-        let run = unsafe { std::mem::transmute::<*const u8, LoopFn>(run.as_ptr()) };
+        let run = unsafe { std::mem::transmute::<*const u8, LoopFn>(run) };
         Ok(Arc::new(CompiledCode {
             run,
             layout,
             scoring,
             constants,
+            writes_inputs: [
+                InputWrites::of(&structure.predict),
+                InputWrites::of(&structure.learn),
+            ],
             _generation: generation,
         }))
     }
@@ -1076,110 +1002,6 @@ mod tests {
             max_abs_error: 100.0,
         };
         code.train(&mut state, &ex, &mut [0.0; 3]);
-    }
-
-    #[test]
-    fn codegen_makes_the_code_of_cranelifts_whole_pipeline() {
-        // `codegen` skips the mid-end passes because they have nothing to do on what the
-        // lowering builds: then the machine code is the same byte for byte.
-        let nn = handmade::neural_net();
-        let cases = [
-            (handmade::linear(0.01), 4, Scoring::Rms),
-            (handmade::linear(0.01), 4, Scoring::Accuracy),
-            (nn.clone(), 4, Scoring::Rms),
-            (nn, 16, Scoring::Accuracy),
-        ];
-        let counts = MemoryCounts {
-            scalars: 5,
-            vectors: 9,
-            matrices: 2,
-        };
-        for regalloc in [RegAlloc::Backtracking, RegAlloc::SinglePass] {
-            let mut c = Compiler::new(JitConfig {
-                regalloc,
-                ..config()
-            })
-            .unwrap();
-            for (alg, f, scoring) in &cases {
-                let l = Layout::new(*f, counts).unwrap();
-                let structure = live_structure(alg, *f);
-                lower::check(&structure, &l).unwrap();
-                let isa = if regalloc == RegAlloc::Backtracking {
-                    c.isa_backtracking.clone()
-                } else {
-                    c.isa.clone()
-                };
-                c.build_function(&structure, l, *scoring).unwrap();
-                let func = c.ctx.func.clone();
-                let ours = codegen(&mut c.ctx, &mut c.regalloc, &*isa, true).unwrap();
-                let mut whole = Context::for_function(func);
-                let theirs = whole.compile(&*isa, &mut ControlPlane::default()).unwrap();
-                assert_eq!(
-                    ours.code_buffer(),
-                    theirs.code_buffer(),
-                    "F={f} {scoring:?}"
-                );
-                c.ctx.clear();
-            }
-        }
-    }
-
-    #[test]
-    fn codegen_refuses_an_unreachable_block_when_verifying() {
-        use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, types::I64};
-        let c = Compiler::new(config()).unwrap();
-        let mut sig = Signature::new(c.isa.default_call_conv());
-        sig.returns.push(AbiParam::new(I64));
-        let mut ctx = Context::for_function(cranelift_codegen::ir::Function::with_name_signature(
-            UserFuncName::user(0, 0),
-            sig,
-        ));
-        let mut fctx = FunctionBuilderContext::new();
-        let mut b = cranelift_frontend::FunctionBuilder::new(&mut ctx.func, &mut fctx);
-        let (entry, dead) = (b.create_block(), b.create_block());
-        for block in [entry, dead] {
-            b.switch_to_block(block);
-            b.seal_block(block);
-            let zero = b.ins().iconst(I64, 0);
-            b.ins().return_(&[zero]);
-        }
-        b.finalize(c.isa.frontend_config());
-        let err = codegen(&mut ctx, &mut regalloc2::Ctx::default(), &*c.isa, true).unwrap_err();
-        assert!(err.to_string().contains("unreachable"), "{err}");
-    }
-
-    #[test]
-    fn relocations_resolve_helpers_and_refuse_anything_else() {
-        use cranelift_codegen::FinalizedMachReloc;
-        use cranelift_codegen::ir::{Function, LibCall, UserExternalName};
-        let mut func = Function::new();
-        let index = helpers::name_index(helpers::Helper::ALL[0], helpers::Variant::F4);
-        let known = func.declare_imported_user_function(UserExternalName::new(0, index));
-        let unknown = func.declare_imported_user_function(UserExternalName::new(0, 1 << 20));
-        let reloc = |target, kind, offset| FinalizedMachReloc {
-            offset,
-            kind,
-            target: FinalizedRelocTarget::ExternalName(target),
-            addend: 0,
-        };
-        let mut bytes = [0u8; 16];
-        relocate(
-            &[reloc(ExternalName::User(known), Reloc::Abs8, 4)],
-            &func,
-            &mut bytes,
-        )
-        .unwrap();
-        let expected = helpers::by_name_index(index).unwrap() as u64;
-        assert_eq!(bytes[4..12], expected.to_le_bytes());
-        for bad in [
-            reloc(ExternalName::User(unknown), Reloc::Abs8, 0),
-            reloc(ExternalName::LibCall(LibCall::FloorF64), Reloc::Abs8, 0),
-            reloc(ExternalName::User(known), Reloc::X86CallPCRel4, 0),
-            reloc(ExternalName::User(known), Reloc::Abs8, 12),
-        ] {
-            let err = relocate(&[bad], &func, &mut bytes).unwrap_err();
-            assert!(matches!(err, JitError::Module(_)), "{err}");
-        }
     }
 
     #[test]

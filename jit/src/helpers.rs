@@ -2,8 +2,8 @@
 //! matrix kernels of `amlz_ir::kernels`.
 //!
 //! Every helper is an `extern "C"` function; compiled code imports it as an external function
-//! named by [`name_index`], which the compiler resolves to its address ([`by_name_index`]) when it
-//! installs the code. The matrix kernels exist in
+//! named by [`name_index`], which a code generation's module resolves to the helper's address
+//! through its symbol table ([`symbols`], see `crate::module`). The matrix kernels exist in
 //! one variant per common feature size (2, 4, 8, 16, 32: loops fully specialised, as in the
 //! interpreter) plus a dynamic one; all variants share one signature whose first argument is F.
 //!
@@ -427,12 +427,39 @@ pub(crate) fn name_index(h: Helper, v: Variant) -> u32 {
     (h.index() * Variant::ALL.len() + v.index()) as u32
 }
 
-/// The address of the helper variant imported under external-name index `index`, if any.
-pub(crate) fn by_name_index(index: u32) -> Option<*const u8> {
+/// How many external-name indices there are: one per helper and variant.
+pub(crate) const NAME_COUNT: u32 = (Helper::COUNT * Variant::ALL.len()) as u32;
+
+/// The helper and variant imported under external-name index `index`, if any.
+fn by_index(index: u32) -> Option<(Helper, Variant)> {
     let index = index as usize;
     let h = *Helper::ALL.get(index / Variant::ALL.len())?;
-    let v = Variant::ALL[index % Variant::ALL.len()];
-    Some(address(h, v))
+    Some((h, Variant::ALL[index % Variant::ALL.len()]))
+}
+
+/// The address of the helper variant imported under external-name index `index`, if any.
+#[cfg(test)]
+pub(crate) fn by_name_index(index: u32) -> Option<*const u8> {
+    by_index(index).map(|(h, v)| address(h, v))
+}
+
+/// The symbol name of external-name index `index`.
+fn symbol_name(h: Helper, v: Variant) -> String {
+    format!("amlz_jit_{h:?}_{v:?}")
+}
+
+/// The symbol name and signature shape of the helper under external-name index `index`
+/// (`index < NAME_COUNT`; a larger index is named but resolves to no symbol).
+pub(crate) fn declaration(index: u32) -> (String, Shape) {
+    match by_index(index) {
+        Some((h, v)) => (symbol_name(h, v), h.shape()),
+        None => (format!("amlz_jit_unknown_{index}"), Shape::Unary),
+    }
+}
+
+/// Every helper variant's symbol name and address, for a module's symbol table.
+pub(crate) fn symbols() -> impl Iterator<Item = (String, *const u8)> {
+    (0..NAME_COUNT).filter_map(|i| by_index(i).map(|(h, v)| (symbol_name(h, v), address(h, v))))
 }
 
 #[cfg(test)]
@@ -451,10 +478,16 @@ mod tests {
                 assert!(!address(h, v).is_null());
             }
         }
+        assert_eq!(by_name_index(NAME_COUNT), None);
+        let names: std::collections::HashSet<String> = symbols().map(|(n, _)| n).collect();
         assert_eq!(
-            by_name_index((Helper::COUNT * Variant::ALL.len()) as u32),
-            None
+            names.len(),
+            NAME_COUNT as usize,
+            "one distinct symbol per index"
         );
+        for i in 0..NAME_COUNT {
+            assert!(names.contains(&declaration(i).0));
+        }
         // Sized helpers have distinct code per specialised size.
         let h = Helper::Matmul;
         assert_ne!(address(h, Variant::F4), address(h, Variant::F16));

@@ -14,8 +14,8 @@
 //! scalars in matrix-free code at F ≤ 4, where lane shuffles would lengthen the critical path); memory is
 //! brought up to date after Predict and after Learn; values read before being written in an
 //! example stay in registers from one example to the next. Matrix ops, random fills and libm are
-//! calls to the Rust helpers of `helpers`, patched to their addresses when the code is installed
-//! in the compiler's own executable memory (`code_memory`: no system call per function).
+//! calls to the Rust helpers of `helpers`, which a `cranelift-jit` module per code generation
+//! links by symbol name when it installs the code (`module`).
 //!
 //! Setup is not compiled: it runs once per task and the interpreter runs it. Memory is the
 //! shared layout of [`amlz_ir::Layout`], so the two executors hand memory to each other.
@@ -28,10 +28,10 @@
 mod abi;
 #[cfg(target_arch = "x86_64")]
 mod avx;
-mod code_memory;
 mod compiler;
 mod helpers;
 mod lower;
+mod module;
 
 pub use compiler::{
     ADAPTIVE_LIMIT, CompiledAlgorithm, CompiledCode, Compiler, CompilerStats, Examples, JitConfig,
