@@ -8,8 +8,9 @@ use crate::eval::Evaluator;
 use crate::exec::ExecutorChoice;
 use crate::search::transport::all_gather;
 use crate::search::{
-    Evolution, EvolutionSettings, Individual, IslandFigures, Islands, Local, Migration, Mutator,
-    Progress, SearchEvaluator, StopReason, StopRule, TrainBudget, Transport, TransportError,
+    CachePadded, Evolution, EvolutionSettings, Individual, IslandFigures, Islands, Local,
+    Migration, Mutator, Progress, SearchEvaluator, StopReason, StopRule, TrainBudget, Transport,
+    TransportError,
 };
 use crate::task::spec::{TaskSpec, build_tasks, build_tasks_with_seeds};
 use crate::task::{Task, TaskError};
@@ -201,11 +202,12 @@ impl Shared<'_> {
         let e = self.experiment;
         let mut evaluators = Vec::with_capacity(local);
         for _ in 0..local {
-            evaluators.push(self.evaluator(setup.search_tasks.clone())?);
+            // Padded: evaluators side by side would share cache lines between cores.
+            evaluators.push(CachePadded(self.evaluator(setup.search_tasks.clone())?));
         }
         let evolutions = evaluators
             .iter_mut()
-            .map(|ev| Evolution::new(self.settings, &self.mutator, ev))
+            .map(|ev| Evolution::new(self.settings, &self.mutator, &mut ev.0))
             .collect();
         let migration = Migration {
             every: e.parallel.migration_every,

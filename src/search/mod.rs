@@ -18,7 +18,7 @@ pub use evolution::{
 };
 pub use fec_cache::FecCache;
 pub use generator::{InitialPopulation, generate};
-pub use islands::{IslandFigures, Islands, IslandsResult, Migration};
+pub use islands::{CachePadded, IslandFigures, Islands, IslandsResult, Migration};
 pub use mutator::{MutationType, Mutator};
 pub use space::{AlgorithmSpace, FunctionSpace};
 pub use train_budget::TrainBudget;
