@@ -16,11 +16,12 @@ use super::break_even::BreakEven;
 use super::cost::example_cost_ns;
 use super::interp::{self, Memory, Program};
 use super::jit::{self, JitExecutor, JitProgram, PackedRows};
-use super::tiering::{CodeKey, Tiering};
+use super::tiering::{CodeKey, CompileService, Tiering};
 use super::{Limits, Observer, Outcome};
 use crate::task::{EvalType, Task};
 use amlz_ir::{AddressError, Algorithm, Layout, Rng};
 use amlz_jit::JitConfig;
+use std::sync::Arc;
 
 /// The executor an evaluation runs on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -128,6 +129,8 @@ enum Tier {
         break_even: BreakEven,
         /// For searches; started on first use.
         tiering: Option<Box<Tiering>>,
+        /// The compile service searches share, if any (else the tier starts its own).
+        service: Option<Arc<CompileService>>,
         /// For one-off evaluations; set up on first use.
         jit: Option<Box<JitExecutor>>,
     },
@@ -158,12 +161,19 @@ impl Executor {
     /// The executor `choice` names (`auto` measures this machine's break-even on first use in
     /// the process).
     pub fn new(choice: ExecutorChoice) -> Executor {
+        Executor::with_service(choice, None)
+    }
+
+    /// The executor `choice` names; for `auto`, searches compile through `service` (shared with
+    /// other executors) when given, else through a compile thread of their own.
+    pub fn with_service(choice: ExecutorChoice, service: Option<Arc<CompileService>>) -> Executor {
         let tier = match choice {
             ExecutorChoice::Interp => Tier::Interp,
             ExecutorChoice::Jit => Tier::Jit(Box::new(JitExecutor::new(JitConfig::default()))),
             ExecutorChoice::Auto => Tier::Auto {
                 break_even: BreakEven::get(),
                 tiering: None,
+                service,
                 jit: None,
             },
         };
@@ -247,6 +257,7 @@ impl Executor {
             Tier::Auto {
                 break_even,
                 tiering,
+                service,
                 jit,
             } => match usage {
                 Use::Once(examples) if break_even.worth_compiling(prepared.cost_ns, examples) => {
@@ -258,8 +269,12 @@ impl Executor {
                 // natively.
                 Use::Search(full) if break_even.saved_ns(prepared.cost_ns, full) > 0.0 => {
                     let program = Program::new(live, layout)?;
-                    let tiering =
-                        tiering.get_or_insert_with(|| Box::new(Tiering::new(*break_even)));
+                    let tiering = tiering.get_or_insert_with(|| {
+                        Box::new(match service {
+                            Some(s) => Tiering::shared(*break_even, s.clone()),
+                            None => Tiering::new(*break_even),
+                        })
+                    });
                     let key = CodeKey::new(live, layout, eval_type);
                     match tiering.native(&key, live, program) {
                         Ok(native) => prepared.native = Some(native),

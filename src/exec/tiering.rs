@@ -5,6 +5,9 @@
 //! Setup or dead code — runs natively, fingerprints included. The search never waits for
 //! Cranelift, and results do not depend on which tier ran: both are bit-exact.
 //!
+//! The compile thread and the ready table are a [`CompileService`], which the tiers of several
+//! threads (islands, parallel experiments) may share; hotness stays per tier.
+//!
 //! Memory stays bounded: the ready-code table holds at most [`READY_CAPACITY`] structures and is
 //! emptied when full (hot structures come back within a few evaluations), the hotness table is
 //! emptied past [`HOT_CAPACITY`] entries, and compiled code is freed with its code generation once no
@@ -19,8 +22,9 @@ use amlz_ir::{Algorithm, Layout};
 use amlz_jit::{CompiledAlgorithm, CompiledCode, Compiler, JitConfig, JitError};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// Most compiled structures kept ready at once.
@@ -92,9 +96,16 @@ impl CodeKey {
 struct Request {
     key: CodeKey,
     live: Algorithm,
+    /// The counters of the tier that asked.
+    counters: Arc<TierCounters>,
 }
 
-type Reply = (CodeKey, Result<Arc<CompiledCode>, JitError>);
+/// What a tier's requests came to, counted by the compile thread.
+#[derive(Debug, Default)]
+struct TierCounters {
+    compiled: AtomicU64,
+    failed: AtomicU64,
+}
 
 /// Counters of the tier.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -107,62 +118,133 @@ pub struct TieringStats {
     pub failed: u64,
 }
 
-/// The background compiler and the tables that decide what runs natively.
-pub struct Tiering {
-    break_even: BreakEven,
-    hot: HashMap<CodeKey, f64, FxBuild>,
+/// The tables a compile service's users and its thread share.
+#[derive(Default)]
+struct Tables {
     ready: HashMap<CodeKey, Arc<CompiledCode>, FxBuild>,
     pending: HashSet<CodeKey, FxBuild>,
     failed: HashSet<CodeKey, FxBuild>,
-    requests: Option<Sender<Request>>,
-    replies: Receiver<Reply>,
-    worker: Option<JoinHandle<()>>,
-    stats: TieringStats,
 }
 
-impl std::fmt::Debug for Tiering {
+/// One background compile thread and one bounded table of ready code, keyed by live structure,
+/// that any number of tiers (one per island or experiment thread) share: a structure one island
+/// made hot is compiled once, and every island gets its code. The lock guards only table lookups
+/// and inserts, never a compile or an evaluation.
+pub struct CompileService {
+    tables: Arc<Mutex<Tables>>,
+    requests: Mutex<Option<Sender<Request>>>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for CompileService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tiering")
-            .field("stats", &self.stats)
-            .field("ready", &self.ready.len())
-            .finish()
+        f.debug_struct("CompileService").finish_non_exhaustive()
     }
 }
 
-fn worker(requests: Receiver<Request>, replies: Sender<Reply>) {
+fn worker(requests: Receiver<Request>, tables: Arc<Mutex<Tables>>) {
     let mut compiler = Compiler::new(JitConfig::default());
-    for Request { key, live } in requests {
-        let result = match &mut compiler {
+    for Request {
+        key,
+        live,
+        counters,
+    } in requests
+    {
+        let result: Result<Arc<CompiledCode>, JitError> = match &mut compiler {
             Ok(c) => c
                 .compile(&live, key.layout, super::jit::scoring(key.eval_type))
                 .map(|a| a.code().clone()),
             Err(e) => Err(e.clone()),
         };
-        if replies.send((key, result)).is_err() {
-            return;
+        let mut t = tables.lock().unwrap_or_else(|p| p.into_inner());
+        t.pending.remove(&key);
+        match result {
+            Ok(code) => {
+                if t.ready.len() >= READY_CAPACITY {
+                    t.ready.clear();
+                }
+                t.ready.insert(key, code);
+                counters.compiled.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                t.failed.insert(key);
+                counters.failed.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 }
 
-impl Tiering {
-    /// A tier with the break-even of this machine and a background compiler thread.
-    pub fn new(break_even: BreakEven) -> Tiering {
+impl CompileService {
+    /// A service with its compile thread started (`amlz-jit`); without a thread (the system
+    /// refused one) nothing is ever compiled and every tier stays interpreted.
+    pub fn new() -> Arc<CompileService> {
         let (request_tx, request_rx) = channel();
-        let (reply_tx, reply_rx) = channel();
+        let tables = Arc::new(Mutex::new(Tables::default()));
+        let for_worker = tables.clone();
         let worker = std::thread::Builder::new()
             .name("amlz-jit".into())
-            .spawn(move || worker(request_rx, reply_tx))
+            .spawn(move || worker(request_rx, for_worker))
             .ok();
+        Arc::new(CompileService {
+            tables,
+            requests: Mutex::new(worker.as_ref().map(|_| request_tx)),
+            worker: Mutex::new(worker),
+        })
+    }
+
+    fn tables(&self) -> std::sync::MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for CompileService {
+    fn drop(&mut self) {
+        // Closing the channel ends the worker's loop.
+        *self.requests.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+        if let Some(w) = self
+            .worker
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            let _ = w.join();
+        }
+    }
+}
+
+/// The hotness of one evaluator's structures, and its way to the compile service that decides
+/// what runs natively.
+pub struct Tiering {
+    break_even: BreakEven,
+    hot: HashMap<CodeKey, f64, FxBuild>,
+    service: Arc<CompileService>,
+    counters: Arc<TierCounters>,
+    requested: u64,
+}
+
+impl std::fmt::Debug for Tiering {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tiering")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Tiering {
+    /// A tier with the break-even of this machine and a compile service of its own.
+    pub fn new(break_even: BreakEven) -> Tiering {
+        Tiering::shared(break_even, CompileService::new())
+    }
+
+    /// A tier with the break-even of this machine that compiles through `service`, shared with
+    /// other tiers.
+    pub fn shared(break_even: BreakEven, service: Arc<CompileService>) -> Tiering {
         Tiering {
             break_even,
             hot: HashMap::default(),
-            ready: HashMap::default(),
-            pending: HashSet::default(),
-            failed: HashSet::default(),
-            requests: worker.as_ref().map(|_| request_tx),
-            replies: reply_rx,
-            worker,
-            stats: TieringStats::default(),
+            service,
+            counters: Arc::default(),
+            requested: 0,
         }
     }
 
@@ -171,28 +253,12 @@ impl Tiering {
         &self.break_even
     }
 
-    /// Counters so far.
+    /// Counters so far: of this tier's own requests.
     pub fn stats(&self) -> TieringStats {
-        self.stats
-    }
-
-    /// Takes in the code the background compiler has finished.
-    fn collect(&mut self) {
-        while let Ok((key, result)) = self.replies.try_recv() {
-            self.pending.remove(&key);
-            match result {
-                Ok(code) => {
-                    if self.ready.len() >= READY_CAPACITY {
-                        self.ready.clear();
-                    }
-                    self.stats.compiled += 1;
-                    self.ready.insert(key, code);
-                }
-                Err(_) => {
-                    self.stats.failed += 1;
-                    self.failed.insert(key);
-                }
-            }
+        TieringStats {
+            requested: self.requested,
+            compiled: self.counters.compiled.load(Ordering::Relaxed),
+            failed: self.counters.failed.load(Ordering::Relaxed),
         }
     }
 
@@ -204,11 +270,10 @@ impl Tiering {
         live: &Algorithm,
         program: Program,
     ) -> Result<JitProgram, Program> {
-        self.collect();
-        let Some(code) = self.ready.get(key) else {
+        let Some(code) = self.service.tables().ready.get(key).cloned() else {
             return Err(program);
         };
-        match CompiledAlgorithm::new(code.clone(), live) {
+        match CompiledAlgorithm::new(code, live) {
             Ok(compiled) => Ok(JitProgram::from_parts(program, compiled, key.eval_type)),
             Err(_) => Err(program),
         }
@@ -219,11 +284,7 @@ impl Tiering {
     /// compiled code would have saved passes the compile cost.
     pub fn record(&mut self, key: &CodeKey, live: &Algorithm, cost_ns: f64, examples: f64) {
         let saved = self.break_even.saved_ns(cost_ns, examples);
-        if saved <= 0.0
-            || self.ready.contains_key(key)
-            || self.pending.contains(key)
-            || self.failed.contains(key)
-        {
+        if saved <= 0.0 {
             return;
         }
         if self.hot.len() >= HOT_CAPACITY {
@@ -235,25 +296,26 @@ impl Tiering {
             return;
         }
         self.hot.remove(key);
-        if let Some(tx) = &self.requests
+        let mut t = self.service.tables();
+        if t.ready.contains_key(key) || t.pending.contains(key) || t.failed.contains(key) {
+            return;
+        }
+        let requests = self
+            .service
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = requests.as_ref()
             && tx
                 .send(Request {
                     key: key.clone(),
                     live: live.clone(),
+                    counters: self.counters.clone(),
                 })
                 .is_ok()
         {
-            self.pending.insert(key.clone());
-            self.stats.requested += 1;
-        }
-    }
-}
-
-impl Drop for Tiering {
-    fn drop(&mut self) {
-        self.requests = None; // Closes the channel: the worker's loop ends.
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
+            t.pending.insert(key.clone());
+            self.requested += 1;
         }
     }
 }

@@ -6,6 +6,7 @@ use super::config::{Baseline, Experiment, ParallelMode};
 use super::summary::{ExperimentRecord, Summary};
 use crate::eval::Evaluator;
 use crate::exec::ExecutorChoice;
+use crate::exec::tiering::CompileService;
 use crate::search::transport::all_gather;
 use crate::search::{
     CachePadded, Evolution, EvolutionSettings, Individual, IslandFigures, Islands, Local,
@@ -17,6 +18,7 @@ use crate::task::{Task, TaskError};
 use amlz_ir::{Algorithm, Rng, handmade};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
@@ -148,7 +150,14 @@ struct Shared<'a> {
     settings: EvolutionSettings,
     stop: StopRule,
     seed: u64,
+    /// The compile service every evaluator of the run shares, where threads share one.
+    compile: Option<Arc<CompileService>>,
 }
+
+/// Whether the threads of a run share one compile service (one compile thread and one table of
+/// ready code) rather than one each: the switch the measurement in docs/ARCHITECTURE.md
+/// ("Threads and ranks") decided.
+pub const SHARED_COMPILE_SERVICE: bool = true;
 
 impl Shared<'_> {
     /// Draws experiment `index`'s tasks and evolution seed from the run's generators, in the
@@ -180,14 +189,18 @@ impl Shared<'_> {
             let f = tasks.iter().map(|t| t.features).max().unwrap_or(1);
             TrainBudget::new(&a, factor, f)
         });
-        Ok(SearchEvaluator::new(
+        let evaluator = SearchEvaluator::new(
             tasks,
             e.space.counts,
             e.fitness_combination,
             e.fec,
             budget,
             self.options.executor,
-        )?)
+        )?;
+        Ok(match &self.compile {
+            Some(s) => evaluator.with_compile_service(s.clone()),
+            None => evaluator,
+        })
     }
 
     /// Runs one experiment as islands `first..first + local` of `total` (the others on other
@@ -329,6 +342,7 @@ pub fn run_with(
             interrupt: options.interrupt,
         },
         seed,
+        compile: (SHARED_COMPILE_SERVICE && threads > 1).then(CompileService::new),
     };
 
     let final_tasks = build(&experiment.final_tasks, base, "final_tasks", None)?;

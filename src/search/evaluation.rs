@@ -7,10 +7,12 @@ use crate::eval::{Combination, combine, task_stream_seed};
 use crate::exec::choice::{Use, full_examples};
 use crate::exec::interp::Memory;
 use crate::exec::jit::PackedRows;
+use crate::exec::tiering::CompileService;
 use crate::exec::{Executor, ExecutorChoice, Limits, NoObserver, Observer, Outcome, Prepared};
 use crate::task::{EvalType, Task};
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{Algorithm, Layout, MemoryCounts, Rng};
+use std::sync::Arc;
 
 /// FEC settings (SEMANTICS.md §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +171,13 @@ impl SearchEvaluator {
             per_task: Vec::new(),
             stats: EvaluationStats::default(),
         })
+    }
+
+    /// The evaluator with its `auto` executor compiling through `service`, shared with other
+    /// evaluators (one compile thread and one table of ready code for all of them).
+    pub fn with_compile_service(mut self, service: Arc<CompileService>) -> SearchEvaluator {
+        self.executor = Executor::with_service(self.executor.choice(), Some(service));
+        self
     }
 
     /// Counters so far.
