@@ -63,6 +63,7 @@ fn one_thread_is_the_search_of_before_in_both_modes() {
     for mode in [ParallelMode::Islands, ParallelMode::Experiments] {
         let s = run(&small_demo(mode, 1000), 1, 5);
         assert_eq!(s["threads"], 1);
+        assert_eq!(s["ranks"], 1);
         assert_eq!(s["migrations"], 0);
         assert_eq!(comparable(&s), before, "{mode:?}");
     }
