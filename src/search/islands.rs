@@ -43,7 +43,8 @@ pub fn island_quota(total: u64, i: usize, n: usize) -> u64 {
 
 /// A value alone on its cache lines (128 bytes: two lines, as adjacent-line prefetchers pair
 /// them), so that islands on different cores never write to the same line: island state kept
-/// side by side in a `Vec` (generators, counters) made two islands 1.5× one instead of 2×.
+/// side by side in a `Vec` (generators, counters written on every individual) would otherwise
+/// share lines between cores.
 #[derive(Debug, Default)]
 #[repr(align(128))]
 pub struct CachePadded<T>(pub T);
