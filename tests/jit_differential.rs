@@ -5,45 +5,14 @@ use amlz::exec::interp::{self, Memory, Program};
 use amlz::exec::jit::{self as jit_executor, JitExecutor, PackedRows};
 use amlz::exec::{Limits, Trace};
 use amlz::task::{EvalType, Task};
+mod common;
+
 use amlz::verify::{self, VerifyConfig};
 use amlz_ir::{Algorithm, Layout, MemoryCounts, Rng, handmade};
 use amlz_jit::JitConfig;
 
 fn task(features: usize, n: usize, eval_type: EvalType, seed: u64) -> Task {
-    let mut rng = Rng::new(seed);
-    let w: Vec<f64> = (0..features).map(|_| rng.gaussian(0.0, 1.0)).collect();
-    let mut make = |n: usize| {
-        let mut xs = Vec::new();
-        let mut ys = Vec::new();
-        for _ in 0..n {
-            let x: Vec<f64> = (0..features).map(|_| rng.gaussian(0.0, 1.0)).collect();
-            let y: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
-            ys.push(if eval_type == EvalType::Accuracy {
-                (y > 0.0) as u8 as f64
-            } else {
-                y
-            });
-            xs.extend(x);
-        }
-        (xs, ys)
-    };
-    let (train_features, train_labels) = make(n);
-    let (valid_features, valid_labels) = make(n / 2);
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    Rng::new(seed + 1).shuffle(&mut order);
-    Task {
-        features,
-        train_features,
-        train_labels,
-        valid_features,
-        valid_labels,
-        eval_type,
-        max_abs_error: 100.0,
-        epoch_orders: vec![order],
-        param_seed: seed,
-        data_seed: seed,
-        name: "test".into(),
-    }
+    common::linear_task(features, n, eval_type, 100.0, seed)
 }
 
 fn assert_same(algorithm: &Algorithm, counts: MemoryCounts, task: &Task) {

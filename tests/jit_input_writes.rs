@@ -5,6 +5,8 @@
 //! The programs are built from `Instruction` values (random generation never writes `s0` or
 //! `v0`); both executors run the dead-code-eliminated algorithm, as `JitExecutor` does.
 
+mod common;
+
 use amlz::exec::interp::{self, Memory, Program};
 use amlz::exec::jit::{self, JitExecutor, PackedRows};
 use amlz::exec::{Limits, Trace};
@@ -20,40 +22,7 @@ const COUNTS: MemoryCounts = MemoryCounts {
 };
 
 fn task(features: usize, eval_type: EvalType, max_abs_error: f64, seed: u64) -> Task {
-    let mut rng = Rng::new(seed);
-    let w: Vec<f64> = (0..features).map(|_| rng.gaussian(0.0, 1.0)).collect();
-    let mut make = |n: usize| {
-        let mut xs = Vec::new();
-        let mut ys = Vec::new();
-        for _ in 0..n {
-            let x: Vec<f64> = (0..features).map(|_| rng.gaussian(0.0, 1.0)).collect();
-            let y: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
-            ys.push(if eval_type == EvalType::Accuracy {
-                f64::from(u8::from(y > 0.0))
-            } else {
-                y
-            });
-            xs.extend(x);
-        }
-        (xs, ys)
-    };
-    let (train_features, train_labels) = make(80);
-    let (valid_features, valid_labels) = make(40);
-    let mut order: Vec<u32> = (0..80).collect();
-    Rng::new(seed + 1).shuffle(&mut order);
-    Task {
-        features,
-        train_features,
-        train_labels,
-        valid_features,
-        valid_labels,
-        eval_type,
-        max_abs_error,
-        epoch_orders: vec![order],
-        param_seed: seed,
-        data_seed: seed,
-        name: "input-writes".into(),
-    }
+    common::linear_task(features, 80, eval_type, max_abs_error, seed)
 }
 
 fn ins(op: Op, in1: u16, in2: u16, out: u16) -> Instruction {
