@@ -122,16 +122,53 @@ pub struct TieringStats {
 #[derive(Default)]
 struct Tables {
     ready: HashMap<CodeKey, Arc<CompiledCode>, FxBuild>,
+    /// What was made ready since the last clear of `ready`, in order: the tiers' mirrors copy
+    /// from it what they have not seen.
+    log: Vec<(CodeKey, Arc<CompiledCode>)>,
+    /// How many times `ready` was cleared.
+    epoch: u64,
+    /// Entries made ready before the last clear.
+    base: u64,
     pending: HashSet<CodeKey, FxBuild>,
     failed: HashSet<CodeKey, FxBuild>,
 }
 
+impl Tables {
+    /// Makes `code` ready for `key`, first emptying a full table; returns what was emptied, for
+    /// the caller to drop once the lock is released (freeing code unmaps memory).
+    fn publish(
+        &mut self,
+        key: CodeKey,
+        code: Arc<CompiledCode>,
+    ) -> Vec<(CodeKey, Arc<CompiledCode>)> {
+        let mut emptied = Vec::new();
+        if self.ready.len() >= READY_CAPACITY {
+            self.ready.clear();
+            self.base += self.log.len() as u64;
+            self.epoch += 1;
+            emptied = std::mem::take(&mut self.log);
+        }
+        self.ready.insert(key.clone(), code.clone());
+        self.log.push((key, code));
+        emptied
+    }
+
+    /// Entries made ready so far, over all epochs.
+    fn published(&self) -> u64 {
+        self.base + self.log.len() as u64
+    }
+}
+
 /// One background compile thread and one bounded table of ready code, keyed by live structure,
 /// that any number of tiers (one per island or experiment thread) share: a structure one island
-/// made hot is compiled once, and every island gets its code. The lock guards only table lookups
-/// and inserts, never a compile or an evaluation.
+/// made hot is compiled once, and every island gets its code. Each tier looks code up in a mirror
+/// of its own, refreshed only when the service has published something new, so that an
+/// evaluation on one core never waits for, or writes to a cache line of, another core. The lock
+/// guards only the shared tables' updates, never a compile, an evaluation or freeing code.
 pub struct CompileService {
     tables: Arc<Mutex<Tables>>,
+    /// `Tables::published` as of the last update: what a tier compares its mirror with.
+    published: Arc<AtomicU64>,
     requests: Mutex<Option<Sender<Request>>>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
@@ -142,7 +179,7 @@ impl std::fmt::Debug for CompileService {
     }
 }
 
-fn worker(requests: Receiver<Request>, tables: Arc<Mutex<Tables>>) {
+fn worker(requests: Receiver<Request>, tables: Arc<Mutex<Tables>>, published: Arc<AtomicU64>) {
     let mut compiler = Compiler::new(JitConfig::default());
     for Request {
         key,
@@ -158,19 +195,21 @@ fn worker(requests: Receiver<Request>, tables: Arc<Mutex<Tables>>) {
         };
         let mut t = tables.lock().unwrap_or_else(|p| p.into_inner());
         t.pending.remove(&key);
-        match result {
+        let emptied = match result {
             Ok(code) => {
-                if t.ready.len() >= READY_CAPACITY {
-                    t.ready.clear();
-                }
-                t.ready.insert(key, code);
                 counters.compiled.fetch_add(1, Ordering::Relaxed);
+                let emptied = t.publish(key, code);
+                published.store(t.published(), Ordering::Release);
+                emptied
             }
             Err(_) => {
-                t.failed.insert(key);
                 counters.failed.fetch_add(1, Ordering::Relaxed);
+                t.failed.insert(key);
+                Vec::new()
             }
-        }
+        };
+        drop(t);
+        drop(emptied);
     }
 }
 
@@ -180,13 +219,15 @@ impl CompileService {
     pub fn new() -> Arc<CompileService> {
         let (request_tx, request_rx) = channel();
         let tables = Arc::new(Mutex::new(Tables::default()));
-        let for_worker = tables.clone();
+        let published = Arc::new(AtomicU64::new(0));
+        let (for_worker, published_by_worker) = (tables.clone(), published.clone());
         let worker = std::thread::Builder::new()
             .name("amlz-jit".into())
-            .spawn(move || worker(request_rx, for_worker))
+            .spawn(move || worker(request_rx, for_worker, published_by_worker))
             .ok();
         Arc::new(CompileService {
             tables,
+            published,
             requests: Mutex::new(worker.as_ref().map(|_| request_tx)),
             worker: Mutex::new(worker),
         })
@@ -212,12 +253,47 @@ impl Drop for CompileService {
     }
 }
 
+/// A tier's copy of its service's ready code (at most [`READY_CAPACITY`] entries, like the
+/// service's table): lookups touch only memory of the tier's own thread.
+#[derive(Default)]
+struct Mirror {
+    ready: HashMap<CodeKey, Arc<CompiledCode>, FxBuild>,
+    /// The service's epoch and published count this copy is up to date with.
+    epoch: u64,
+    seen: u64,
+}
+
+impl Mirror {
+    /// The ready code of `key`, after catching up with `service` if it published anything new.
+    fn get(&mut self, service: &CompileService, key: &CodeKey) -> Option<Arc<CompiledCode>> {
+        if service.published.load(Ordering::Acquire) != self.seen {
+            self.catch_up(service);
+        }
+        self.ready.get(key).cloned()
+    }
+
+    fn catch_up(&mut self, service: &CompileService) {
+        let t = service.tables();
+        if t.epoch != self.epoch {
+            self.ready.clear();
+            self.epoch = t.epoch;
+            self.seen = t.base;
+        }
+        let from = (self.seen - t.base) as usize;
+        for (key, code) in &t.log[from..] {
+            self.ready.insert(key.clone(), code.clone());
+        }
+        self.seen = t.published();
+    }
+}
+
 /// The hotness of one evaluator's structures, and its way to the compile service that decides
 /// what runs natively.
 pub struct Tiering {
     break_even: BreakEven,
     hot: HashMap<CodeKey, f64, FxBuild>,
     service: Arc<CompileService>,
+    mirror: Mirror,
     counters: Arc<TierCounters>,
     requested: u64,
 }
@@ -243,6 +319,7 @@ impl Tiering {
             break_even,
             hot: HashMap::default(),
             service,
+            mirror: Mirror::default(),
             counters: Arc::default(),
             requested: 0,
         }
@@ -270,7 +347,7 @@ impl Tiering {
         live: &Algorithm,
         program: Program,
     ) -> Result<JitProgram, Program> {
-        let Some(code) = self.service.tables().ready.get(key).cloned() else {
+        let Some(code) = self.mirror.get(&self.service, key) else {
             return Err(program);
         };
         match CompiledAlgorithm::new(code, live) {
