@@ -4,6 +4,7 @@
 mod bench;
 mod eval;
 mod search;
+mod show;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Measure: per-op costs for the train budget, the interpreter/JIT break-even.
     Bench(bench::BenchArgs),
+    /// Print an algorithm file: as it is, simplified (`--simplify`), or as a NumPy module
+    /// (`--python`).
+    Show(show::ShowArgs),
 }
 
 /// A failure of a command: printed as one line, `amlz: <message>`, exit code `code`.
@@ -65,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Show(args) => show::run(args),
     };
     match result {
         Ok(code) => code,
