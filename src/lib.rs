@@ -10,6 +10,7 @@
 //! - [`experiment`]: configs, the T_search / T_select / T_final loop, summaries.
 //! - [`verify`]: differential fuzzing of the JIT against the interpreter.
 //! - [`export`]: algorithms for reading: simplified, or as a NumPy module (`amlz show`).
+//! - [`convert`]: the original's search specs (protobuf text) as amlz configs (`amlz convert`).
 //!
 //! The CLI in `main.rs` is a thin layer over these.
 
@@ -28,3 +29,5 @@ pub mod experiment;
 pub mod verify;
 
 pub mod export;
+
+pub mod convert;

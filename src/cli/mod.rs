@@ -2,6 +2,7 @@
 //! [`CliError`] on failure; `main` prints it on one line and exits with its code.
 
 mod bench;
+mod convert;
 mod eval;
 mod search;
 mod show;
@@ -32,6 +33,8 @@ enum Command {
     /// Print an algorithm file: as it is, simplified (`--simplify`), or as a NumPy module
     /// (`--python`).
     Show(show::ShowArgs),
+    /// Convert the original's search spec (protobuf text) and flags into an experiment config.
+    Convert(convert::ConvertArgs),
 }
 
 /// A failure of a command: printed as one line, `amlz: <message>`, exit code `code`.
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Show(args) => show::run(args),
+        Command::Convert(args) => convert::run(args),
     };
     match result {
         Ok(code) => code,
