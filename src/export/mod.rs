@@ -1,5 +1,5 @@
 //! Algorithms for people to read and run elsewhere (`amlz show`):
-//! - [`simplify`]: dead code removed and addresses renamed in order of first use, with the same
+//! - [`mod@simplify`]: dead code removed and addresses renamed in order of first use, with the same
 //!   fitness bit for bit;
 //! - [`python`]: a self-contained NumPy module whose `evaluate` computes the fitness exactly as
 //!   amlz does.
