@@ -9,6 +9,8 @@
 //! - [`search`]: regularized evolution, with FEC and the train budget around its evaluations.
 //! - [`experiment`]: configs, the T_search / T_select / T_final loop, summaries.
 //! - [`verify`]: differential fuzzing of the JIT against the interpreter.
+//! - [`export`]: algorithms for reading: simplified, or as a NumPy module (`amlz show`).
+//! - [`convert`]: the original's search specs (protobuf text) as amlz configs (`amlz convert`).
 //!
 //! The CLI in `main.rs` is a thin layer over these.
 
@@ -25,3 +27,7 @@ pub mod search;
 pub mod experiment;
 
 pub mod verify;
+
+pub mod export;
+
+pub mod convert;

@@ -2,8 +2,10 @@
 //! [`CliError`] on failure; `main` prints it on one line and exits with its code.
 
 mod bench;
+mod convert;
 mod eval;
 mod search;
+mod show;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +30,11 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Measure: per-op costs for the train budget, the interpreter/JIT break-even.
     Bench(bench::BenchArgs),
+    /// Print an algorithm file: as it is, simplified (`--simplify`), or as a NumPy module
+    /// (`--python`).
+    Show(show::ShowArgs),
+    /// Convert the original's search spec (protobuf text) and flags into an experiment config.
+    Convert(convert::ConvertArgs),
 }
 
 /// A failure of a command: printed as one line, `amlz: <message>`, exit code `code`.
@@ -65,6 +72,8 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Convert(args) => convert::run(args),
     };
     match result {
         Ok(code) => code,
