@@ -121,11 +121,10 @@ pub struct TieringStats {
 /// The tables a compile service's users and its thread share.
 #[derive(Default)]
 struct Tables {
-    ready: HashMap<CodeKey, Arc<CompiledCode>, FxBuild>,
-    /// What was made ready since the last clear of `ready`, in order: the tiers' mirrors copy
+    /// What was made ready since the table was last emptied, in order: the tiers' mirrors copy
     /// from it what they have not seen.
     log: Vec<(CodeKey, Arc<CompiledCode>)>,
-    /// How many times `ready` was cleared.
+    /// How many times the table was emptied.
     epoch: u64,
     /// Entries made ready before the last clear.
     base: u64,
@@ -142,13 +141,11 @@ impl Tables {
         code: Arc<CompiledCode>,
     ) -> Vec<(CodeKey, Arc<CompiledCode>)> {
         let mut emptied = Vec::new();
-        if self.ready.len() >= READY_CAPACITY {
-            self.ready.clear();
+        if self.log.len() >= READY_CAPACITY {
             self.base += self.log.len() as u64;
             self.epoch += 1;
             emptied = std::mem::take(&mut self.log);
         }
-        self.ready.insert(key.clone(), code.clone());
         self.log.push((key, code));
         emptied
     }
@@ -273,7 +270,10 @@ impl Mirror {
     }
 
     fn catch_up(&mut self, service: &CompileService) {
-        let t = service.tables();
+        self.catch_up_with(&service.tables());
+    }
+
+    fn catch_up_with(&mut self, t: &Tables) {
         if t.epoch != self.epoch {
             self.ready.clear();
             self.epoch = t.epoch;
@@ -374,7 +374,9 @@ impl Tiering {
         }
         self.hot.remove(key);
         let mut t = self.service.tables();
-        if t.ready.contains_key(key) || t.pending.contains(key) || t.failed.contains(key) {
+        self.mirror.catch_up_with(&t);
+        if self.mirror.ready.contains_key(key) || t.pending.contains(key) || t.failed.contains(key)
+        {
             return;
         }
         let requests = self
