@@ -1,38 +1,8 @@
 //! The command line as a user meets it: outputs, and one-line errors with exit codes on bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn amlz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_amlz"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("amlz-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
-
-/// Asserts a failed run with one line on stderr containing every piece.
-fn assert_one_line_error(out: &Output, pieces: &[&str]) {
-    assert!(!out.status.success(), "should fail");
-    assert_eq!(out.status.code(), Some(2), "bad input exits with 2");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    for p in pieces {
-        assert!(err.contains(p), "{p:?} not in {err}");
-    }
-    assert!(!err.contains("panicked"), "{err}");
-}
+use common::{amlz, assert_one_line_error, scratch, write};
 
 #[test]
 fn eval_prints_fitness_and_json() {

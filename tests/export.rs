@@ -1,6 +1,8 @@
 //! `amlz show`: simplified programs keep their fitness bit for bit, and the Python export
 //! reproduces `amlz eval` (run by python3 with NumPy, which `.ci/run` installs).
 
+mod common;
+
 use amlz::eval::Evaluator;
 use amlz::exec::interp::{self, Memory, Program};
 use amlz::exec::{ExecutorChoice, Limits, NoObserver};
@@ -12,30 +14,9 @@ use amlz::task::generate::{Example, TaskSettings, fixed};
 use amlz::task::{EvalType, Task};
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{ALL_OPS, Algorithm, Layout, MemoryCounts, Op, Rng, parse_algorithm};
+use common::{amlz, scratch, stdout_of};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn amlz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_amlz"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn stdout_of(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("amlz-export-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::process::Command;
 
 #[test]
 fn show_prints_the_algorithm_and_simplify_reads_like_the_hand_made_regressor() {

@@ -1,6 +1,9 @@
 //! The search end to end, through the library: reproducibility and that it finds what it should.
 
-use amlz::experiment::{self, RunOptions, Summary};
+mod common;
+
+use amlz::experiment::{self, RunOptions};
+use common::without_timings;
 
 fn small_demo(extra: &[(&str, &str)]) -> experiment::Experiment {
     let mut text = std::fs::read_to_string("examples/demo_linear.toml").unwrap();
@@ -17,27 +20,6 @@ fn small_demo(extra: &[(&str, &str)]) -> experiment::Experiment {
         text = text.replacen(from, to, 1);
     }
     experiment::config::parse(&text, "test", std::path::Path::new(".")).unwrap()
-}
-
-fn without_timings(mut s: Summary) -> Summary {
-    s.seconds = 0.0;
-    s.individuals_per_second = 0.0;
-    s.seconds_to_sufficient = s.seconds_to_sufficient.map(|_| 0.0);
-    for r in &mut s.per_experiment {
-        r.seconds = 0.0;
-        r.individuals_per_second = 0.0;
-        // Which evaluations ran natively depends on when background compiles finish; the
-        // results do not.
-        r.jit_compiled = 0;
-        r.jit_fallbacks = 0;
-        r.native_evaluations = 0;
-        for i in &mut r.per_island {
-            i.jit_compiled = 0;
-            i.jit_fallbacks = 0;
-            i.native_evaluations = 0;
-        }
-    }
-    s
 }
 
 #[test]

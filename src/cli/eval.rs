@@ -5,7 +5,6 @@ use amlz::eval::Evaluator;
 use amlz::exec::ExecutorChoice;
 use amlz::task::file::load_task_file;
 use amlz_ir::AddressProblem;
-use amlz_ir::text::parse_algorithm_with_lines;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,15 +33,7 @@ pub struct EvalArgs {
 /// Runs `amlz eval`.
 pub fn run(args: &EvalArgs) -> Result<ExitCode, CliError> {
     let path = &args.algorithm;
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::input(format!(
-            "{}: cannot read: {}",
-            path.display(),
-            amlz::task::error::io_reason(&e)
-        ))
-    })?;
-    let (algorithm, lines) = parse_algorithm_with_lines(&text)
-        .map_err(|e| CliError::input(format!("{}:{}: {}", path.display(), e.line, e.message)))?;
+    let (algorithm, lines) = super::read_algorithm(path)?;
     let file = load_task_file(&args.tasks).map_err(CliError::input)?;
     let counts = algorithm.min_counts().max(file.spec.memory_counts());
     if let Err(e) = algorithm.check_addresses(&counts) {

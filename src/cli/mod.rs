@@ -8,7 +8,10 @@ mod search;
 mod show;
 mod verify;
 
+use amlz_ir::Algorithm;
+use amlz_ir::text::{SourceLines, parse_algorithm_with_lines};
 use clap::{Parser, Subcommand};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// AutoML-Zero in Rust: evolve whole machine-learning algorithms from basic math ops.
@@ -62,6 +65,20 @@ impl CliError {
             code: 1,
         }
     }
+}
+
+/// The algorithm in the readable format at `path`, with the source line of each instruction;
+/// a file that cannot be read or parsed is a bad-input error naming the file (and line).
+fn read_algorithm(path: &Path) -> Result<(Algorithm, SourceLines), CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::input(format!(
+            "{}: cannot read: {}",
+            path.display(),
+            amlz::task::error::io_reason(&e)
+        ))
+    })?;
+    parse_algorithm_with_lines(&text)
+        .map_err(|e| CliError::input(format!("{}:{}: {}", path.display(), e.line, e.message)))
 }
 
 /// Parses the command line, runs the command, and turns its result into an exit code.

@@ -3,7 +3,6 @@
 use super::CliError;
 use amlz::export::{python_module, simplify};
 use amlz_ir::print_algorithm;
-use amlz_ir::text::parse_algorithm_with_lines;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,15 +27,7 @@ pub struct ShowArgs {
 /// Runs `amlz show`.
 pub fn run(args: &ShowArgs) -> Result<ExitCode, CliError> {
     let path = &args.file;
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::input(format!(
-            "{}: cannot read: {}",
-            path.display(),
-            amlz::task::error::io_reason(&e)
-        ))
-    })?;
-    let (mut algorithm, _) = parse_algorithm_with_lines(&text)
-        .map_err(|e| CliError::input(format!("{}:{}: {}", path.display(), e.line, e.message)))?;
+    let (mut algorithm, _) = super::read_algorithm(path)?;
     if args.simplify {
         algorithm = simplify(&algorithm);
     }

@@ -325,6 +325,17 @@ pub fn convert(
 }
 
 /// `setup` + `_ops` → `setup_ops`, as a `&'static str` from the spec's field list.
+/// The fields of the original's `ScalarLabelDataset` (the examples of a fixed task, or of a
+/// projected task given inline).
+const DATASET_FIELDS: &[&str] = &[
+    "train_features",
+    "train_labels",
+    "valid_features",
+    "valid_labels",
+    "test_features",
+    "test_labels",
+];
+
 fn field_name(key: &str, suffix: &str) -> &'static str {
     let name = format!("{key}{suffix}");
     SEARCH_EXPERIMENT_SPEC
@@ -681,18 +692,7 @@ fn task_spec(f: &Fields, notes: &mut Vec<String>) -> Result<TaskSpec, ConvertErr
             spec.increment = Some(m.double("increment")?.unwrap_or(1.0));
         }
         "unit_test_fixed_task" => fixed_task(
-            &nested.typed(
-                ty,
-                &[
-                    "train_features",
-                    "train_labels",
-                    "valid_features",
-                    "valid_labels",
-                    "test_features",
-                    "test_labels",
-                ],
-                f.file(),
-            )?,
+            &nested.typed(ty, DATASET_FIELDS, f.file())?,
             &mut spec,
             notes,
         )?,
@@ -829,18 +829,7 @@ fn projected_task(
             "give either `dataset` or a stored data set, not both",
         ));
     }
-    let d = dataset.typed(
-        "ScalarLabelDataset",
-        &[
-            "train_features",
-            "train_labels",
-            "valid_features",
-            "valid_labels",
-            "test_features",
-            "test_labels",
-        ],
-        f.file(),
-    )?;
+    let d = dataset.typed("ScalarLabelDataset", DATASET_FIELDS, f.file())?;
     // The original stores these as 32-bit floats.
     let single = |x: f64| f64::from(x as f32);
     let examples =
