@@ -1,22 +1,27 @@
 //! Island search: one experiment's evolution split over N islands, each with its own population,
 //! evaluator (and so its own FEC cache) and random stream, run side by side on threads (and on
-//! MPI ranks), with migration in synchronous rounds (SEMANTICS.md §7, "Islands").
+//! MPI ranks), with migration in rounds (SEMANTICS.md §7, "Islands").
 //!
-//! Every `migration_every` individuals per island all islands meet at a barrier. If every island
-//! is still running with a complete population, each sends `migration_size` members, drawn
-//! without replacement, into a pool, and then replaces its oldest members with as many drawn
-//! (with replacement) from what the *other* islands sent. The draws come from a generator seeded
-//! by the search seed and the round number, so a round's migration depends on nothing but the
-//! populations: the same seed and island count give the same search, whatever the timing.
-//! `max_individuals` is split over the islands (island i gets `M / N`, plus one if
-//! `i < M % N`); `max_train_steps` counts all islands' steps, the others' as of the last round.
-//! With one island there are no rounds at all: the search is exactly the single evolution.
+//! Every `migration_every` individuals per island an island ends a round: it posts its status
+//! and, if it is running with a complete population, `migration_size` members drawn without
+//! replacement, and goes on with the next round. At the end of round k + 1 it reads round k's
+//! statuses of every island: if they say that the search halts it stops; if every island was
+//! running with a complete population it replaces its oldest members with as many members drawn
+//! (with replacement) from what the *other* islands sent in round k. The draws come from a
+//! generator seeded by the search seed and the round number, so a round's migration depends on
+//! nothing but the populations: the same seed and island count give the same search, whatever
+//! the timing. Reading a round late lets an island that ends a round early go on working, rather
+//! than wait at a barrier for the slowest. `max_individuals` is split over the islands (island i
+//! gets `M / N`, plus one if `i < M % N`); `max_train_steps` counts all islands' steps, the
+//! others' as of the round read last. With one island there are no rounds at all: the search is
+//! exactly the single evolution.
 
 use super::evolution::{Evolution, Individual, Progress, StopReason, StopRule};
+use super::round_board::RoundBoard;
 use super::transport::{Transport, TransportError, all_gather};
 use amlz_ir::Rng;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The multiplier that spreads island numbers over seeds (SplitMix64's increment).
 const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -192,6 +197,10 @@ impl<'a> Islands<'a> {
     /// total passes a multiple of `progress_every` (0: never); with one island, every
     /// `progress_every` individuals as a lone evolution reports them.
     ///
+    /// Each local island runs on a thread of its own for the whole search, and this thread is the
+    /// rank's exchanger: it gathers each round's statuses over the ranks while the islands go on
+    /// with the next round (see [`RoundBoard`]).
+    ///
     /// # Errors
     /// If the transport fails.
     pub fn run(
@@ -217,145 +226,37 @@ impl<'a> Islands<'a> {
             *self.stopped[0] = Some(reason);
             return self.finish(transport, 0);
         }
-        let mut migrations = 0;
-        let mut reported = 0;
-        for round in 1.. {
-            let until = round * self.migration.every;
-            self.run_round(stop, until);
-            let status = self.gather(transport, round)?;
-            let individuals: u64 = status.iter().map(|s| s.individuals).sum();
-            if progress_every > 0 && individuals / progress_every > reported {
-                reported = individuals / progress_every;
-                on_progress(&progress(&status, self.evolutions[0].elapsed()));
-            }
-            let halt = status
-                .iter()
-                .any(|s| s.stopped.is_some_and(|r| r != StopReason::Individuals));
-            if halt || status.iter().all(|s| s.stopped.is_some()) {
-                break;
-            }
-            if status.iter().all(|s| s.stopped.is_none() && s.full) {
-                self.immigrate(&status, round);
-                migrations += 1;
-            }
-            let steps: u64 = status.iter().map(|s| s.train_steps).sum();
-            for (k, evo) in self.evolutions.iter_mut().enumerate() {
-                evo.set_other_train_steps(steps - status[self.first + k].train_steps);
-            }
-        }
-        self.finish(transport, migrations)
-    }
-
-    /// Runs the local islands that are still running up to `until` individuals each, one
-    /// thread per island.
-    fn run_round(&mut self, stop: &StopRule, until: u64) {
-        let total = self.total;
-        let first = self.first;
-        std::thread::scope(|s| {
-            let jobs = self
+        let plan = self.plan();
+        let board = RoundBoard::new(self.evolutions.len());
+        let start = Instant::now();
+        let migrations = std::thread::scope(|s| {
+            let islands = self
                 .evolutions
                 .iter_mut()
                 .zip(&mut self.rngs)
                 .zip(&mut self.stopped)
-                .enumerate()
-                .filter(|(_, (_, stopped))| stopped.is_none());
-            for (k, ((evo, rng), stopped)) in jobs {
-                let rule = island_stop(stop, first + k, total);
-                s.spawn(move || **stopped = evo.advance(&rule, 0, rng, until, |_| {}));
+                .enumerate();
+            for (k, ((evo, rng), stopped)) in islands {
+                let rule = island_stop(stop, plan.first + k, plan.total);
+                let board = &board;
+                s.spawn(move || **stopped = plan.island(k, evo, rng, &rule, board));
             }
-        });
+            let exchanged = plan.exchange(&board, transport, progress_every, |status| {
+                on_progress(&progress(status, start.elapsed()))
+            });
+            board.close();
+            exchanged
+        })?;
+        self.finish(transport, migrations)
     }
 
-    /// Every island's status at the end of `round`, by island number, with the emigrants of
-    /// those running with a complete population.
-    fn gather(
-        &self,
-        transport: &mut dyn Transport,
-        round: u64,
-    ) -> Result<Vec<IslandStatus>, TransportError> {
-        let p = self.population_size();
-        let mut rng = round_rng(self.seed, round);
-        // Every rank draws every island's emigrants, in island order, so the draws agree.
-        let mut picks = Vec::with_capacity(self.total);
-        for _ in 0..self.total {
-            picks.push(sample(&mut rng, p, self.migration.size.min(p)));
-        }
-        let local: Vec<IslandStatus> = self
-            .evolutions
-            .iter()
-            .enumerate()
-            .map(|(k, evo)| {
-                let pop = evo.population();
-                let full = pop.len() == p;
-                let stopped = *self.stopped[k];
-                let emigrants = if full && stopped.is_none() {
-                    picks[self.first + k]
-                        .iter()
-                        .map(|&j| pop[j].clone())
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                IslandStatus {
-                    island: self.first + k,
-                    individuals: evo.individuals(),
-                    train_steps: evo.evaluator().stats().train_steps,
-                    stopped,
-                    full,
-                    count: pop.len(),
-                    sum: pop.iter().map(|i| i.fitness).sum(),
-                    sum_sq: pop.iter().map(|i| i.fitness * i.fitness).sum(),
-                    best: pop.iter().map(|i| i.fitness).fold(0.0, f64::max),
-                    emigrants,
-                }
-            })
-            .collect();
-        let all: Vec<IslandStatus> = all_gather(transport, local)?
-            .into_iter()
-            .flatten()
-            .collect();
-        if all.len() != self.total || all.iter().enumerate().any(|(i, s)| s.island != i) {
-            return Err(TransportError::Message(format!(
-                "expected islands 0..{} in order, got {} islands",
-                self.total,
-                all.len()
-            )));
-        }
-        Ok(all)
-    }
-
-    /// Replaces each local island's oldest members with members drawn from what the other
-    /// islands sent. The draws continue `round`'s generator after the emigrants' and are made
-    /// for every island, in order, on every rank.
-    fn immigrate(&mut self, status: &[IslandStatus], round: u64) {
-        let p = self.population_size();
-        let mut rng = round_rng(self.seed, round);
-        for _ in 0..self.total {
-            sample(&mut rng, p, self.migration.size.min(p));
-        }
-        let pool: Vec<(usize, &Individual)> = status
-            .iter()
-            .flat_map(|s| s.emigrants.iter().map(move |e| (s.island, e)))
-            .collect();
-        for (i, s) in status.iter().enumerate() {
-            let own = s.emigrants.len();
-            let others = pool.len() - own;
-            let count = if others == 0 { 0 } else { own };
-            let mut immigrants = Vec::with_capacity(count);
-            for _ in 0..count {
-                // The j-th entry of the pool without island i's own.
-                let mut j = rng.below(others);
-                let start = pool.iter().position(|(k, _)| *k == i).unwrap_or(pool.len());
-                if j >= start {
-                    j += own;
-                }
-                immigrants.push(pool[j].1.clone());
-            }
-            if let Some(k) = i.checked_sub(self.first)
-                && k < self.evolutions.len()
-            {
-                self.evolutions[k].receive(immigrants);
-            }
+    fn plan(&self) -> RoundPlan {
+        RoundPlan {
+            first: self.first,
+            total: self.total,
+            seed: self.seed,
+            migration: self.migration,
+            population: self.population_size(),
         }
     }
 
@@ -418,6 +319,228 @@ impl<'a> Islands<'a> {
     fn population_size(&self) -> usize {
         self.evolutions[0].population_size()
     }
+}
+
+/// What every thread of a rank needs to know of the search to play its part in the rounds.
+#[derive(Clone, Copy, Debug)]
+struct RoundPlan {
+    first: usize,
+    total: usize,
+    seed: u64,
+    migration: Migration,
+    population: usize,
+}
+
+/// Marks a local island ended on the board if its thread unwinds before it posted its end, so
+/// that the exchanger does not wait for it.
+struct AbandonGuard<'b> {
+    board: &'b RoundBoard<IslandStatus>,
+    island: usize,
+    armed: bool,
+}
+
+impl Drop for AbandonGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.board.abandon(self.island);
+        }
+    }
+}
+
+impl RoundPlan {
+    /// The life of local island `k`: each round it evolves up to the round's end, posts its
+    /// status, and reads the previous round's statuses of every island: whether the search
+    /// halts, the immigrants it receives, the others' train steps. Returns its own stop reason
+    /// (`None`: it stopped for another island's).
+    fn island(
+        &self,
+        k: usize,
+        evo: &mut Evolution<'_>,
+        rng: &mut Rng,
+        rule: &StopRule,
+        board: &RoundBoard<IslandStatus>,
+    ) -> Option<StopReason> {
+        let mut guard = AbandonGuard {
+            board,
+            island: k,
+            armed: true,
+        };
+        let i = self.first + k;
+        for round in 1.. {
+            let reason = evo.advance(rule, 0, rng, round * self.migration.every, |_| {});
+            board.post(
+                k,
+                round,
+                self.status(i, evo, reason, round),
+                reason.is_some(),
+            );
+            if reason.is_some() {
+                guard.armed = false;
+                return reason;
+            }
+            if round == 1 {
+                continue;
+            }
+            let Some(previous) = board.gathered(round - 1) else {
+                break;
+            };
+            if halts(&previous) {
+                break;
+            }
+            if migrates(&previous) {
+                evo.receive(self.immigrants(i, &previous, round - 1));
+            }
+            let steps: u64 = previous.iter().map(|s| s.train_steps).sum();
+            evo.set_other_train_steps(steps - previous[i].train_steps);
+        }
+        guard.armed = false;
+        None
+    }
+
+    /// The exchanger's loop: each round, every local island's status, gathered over the ranks
+    /// and published to the islands; `on_round` sees a round's statuses when the total passes a
+    /// multiple of `progress_every` (0: never). Returns the number of migrations once a round's
+    /// statuses say that the search halts.
+    fn exchange(
+        &self,
+        board: &RoundBoard<IslandStatus>,
+        transport: &mut dyn Transport,
+        progress_every: u64,
+        mut on_round: impl FnMut(&[IslandStatus]),
+    ) -> Result<u64, TransportError> {
+        let mut migrations = 0;
+        let mut reported = 0;
+        let mut migrating = false;
+        for round in 1.. {
+            let local = board
+                .take_local(round)
+                .ok_or_else(|| TransportError::Failed("an island thread failed".into()))?;
+            let all = self.gather(transport, local)?;
+            let individuals: u64 = all.iter().map(|s| s.individuals).sum();
+            if progress_every > 0 && individuals / progress_every > reported {
+                reported = individuals / progress_every;
+                on_round(&all);
+            }
+            // The previous round's immigrants arrived in the islands that ran this round on.
+            if migrating && all.iter().any(|s| s.stopped.is_none()) {
+                migrations += 1;
+            }
+            let halt = halts(&all);
+            migrating = !halt && migrates(&all);
+            board.publish(round, all);
+            if halt {
+                break;
+            }
+        }
+        Ok(migrations)
+    }
+
+    /// Island `i`'s status at the end of `round`, with its emigrants if it runs on with a
+    /// complete population.
+    fn status(
+        &self,
+        i: usize,
+        evo: &Evolution<'_>,
+        stopped: Option<StopReason>,
+        round: u64,
+    ) -> IslandStatus {
+        let pop = evo.population();
+        let full = pop.len() == self.population;
+        let emigrants = if full && stopped.is_none() {
+            let mut rng = round_rng(self.seed, round);
+            // Every island's picks come from the round's generator, in island order.
+            let mut picks = Vec::new();
+            for _ in 0..=i {
+                picks = sample(&mut rng, self.population, self.sent());
+            }
+            picks.iter().map(|&j| pop[j].clone()).collect()
+        } else {
+            Vec::new()
+        };
+        IslandStatus {
+            island: i,
+            individuals: evo.individuals(),
+            train_steps: evo.evaluator().stats().train_steps,
+            stopped,
+            full,
+            count: pop.len(),
+            sum: pop.iter().map(|i| i.fitness).sum(),
+            sum_sq: pop.iter().map(|i| i.fitness * i.fitness).sum(),
+            best: pop.iter().map(|i| i.fitness).fold(0.0, f64::max),
+            emigrants,
+        }
+    }
+
+    /// Members each island sends, and receives, per round.
+    fn sent(&self) -> usize {
+        self.migration.size.min(self.population)
+    }
+
+    /// Every island's status of a round, by island number, from every rank's local ones.
+    fn gather(
+        &self,
+        transport: &mut dyn Transport,
+        local: Vec<IslandStatus>,
+    ) -> Result<Vec<IslandStatus>, TransportError> {
+        let all: Vec<IslandStatus> = all_gather(transport, local)?
+            .into_iter()
+            .flatten()
+            .collect();
+        if all.len() != self.total || all.iter().enumerate().any(|(i, s)| s.island != i) {
+            return Err(TransportError::Message(format!(
+                "expected islands 0..{} in order, got {} islands",
+                self.total,
+                all.len()
+            )));
+        }
+        Ok(all)
+    }
+
+    /// The members island `i` receives from what the other islands sent at the end of `round`.
+    /// The draws continue `round`'s generator after every island's emigrant picks and are made
+    /// for every island in order up to `i`, so that each island draws what it would in a round
+    /// made for all of them at once.
+    fn immigrants(&self, i: usize, status: &[IslandStatus], round: u64) -> Vec<Individual> {
+        let mut rng = round_rng(self.seed, round);
+        for _ in 0..self.total {
+            sample(&mut rng, self.population, self.sent());
+        }
+        let pool: Vec<(usize, &Individual)> = status
+            .iter()
+            .flat_map(|s| s.emigrants.iter().map(move |e| (s.island, e)))
+            .collect();
+        let mut immigrants = Vec::new();
+        for (j, s) in status.iter().enumerate().take(i + 1) {
+            let own = s.emigrants.len();
+            let others = pool.len() - own;
+            let count = if others == 0 { 0 } else { own };
+            let start = pool.iter().position(|(k, _)| *k == j).unwrap_or(pool.len());
+            immigrants.clear();
+            for _ in 0..count {
+                // The n-th entry of the pool without island j's own.
+                let mut n = rng.below(others);
+                if n >= start {
+                    n += own;
+                }
+                immigrants.push(pool[n].1.clone());
+            }
+        }
+        immigrants
+    }
+}
+
+/// Whether a round's statuses end the search: an island stopped for a reason other than its
+/// individual quota, or every island stopped.
+fn halts(status: &[IslandStatus]) -> bool {
+    status
+        .iter()
+        .any(|s| s.stopped.is_some_and(|r| r != StopReason::Individuals))
+        || status.iter().all(|s| s.stopped.is_some())
+}
+
+/// Whether a round's emigrants migrate: every island runs on with a complete population.
+fn migrates(status: &[IslandStatus]) -> bool {
+    status.iter().all(|s| s.stopped.is_none() && s.full)
 }
 
 /// `k` distinct indices of `0..n`, drawn by a partial Fisher–Yates shuffle from the front.

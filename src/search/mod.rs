@@ -8,6 +8,7 @@ pub mod islands;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 pub mod mutator;
+pub mod round_board;
 pub mod space;
 pub mod train_budget;
 pub mod transport;
