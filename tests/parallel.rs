@@ -2,9 +2,13 @@
 //! search of before (compared with a summary the code before threads wrote), and a thread count
 //! and seed give the same summary every time.
 
+mod common;
+
 use amlz::experiment::config::ParallelMode;
 use amlz::experiment::{self, Experiment, RunOptions};
 use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The summary the single-threaded search wrote for `tests/data/small_demo.toml`, seed 5, before
 /// threads existed (`amlz search --config tests/data/small_demo.toml --seed 5 --summary-json`).
@@ -126,4 +130,59 @@ fn train_steps_count_over_islands() {
     let steps = a["train_steps"].as_u64().unwrap();
     assert!(steps >= 300_000, "{steps}");
     assert_eq!(comparable(&a), comparable(&run(&e, 2, 4)));
+}
+
+/// Ctrl-C reaches every island: a two-island search that cannot succeed, interrupted after a
+/// second, ends within seconds and still writes its summary, whose last experiment stopped as
+/// `interrupted`.
+#[test]
+fn ctrl_c_stops_every_island_and_keeps_the_results() {
+    let dir = common::scratch("interrupt");
+    let demo = std::fs::read_to_string("examples/demo_linear.toml").unwrap();
+    let unreachable = demo.replace("sufficient_fitness = 0.9999", "sufficient_fitness = 1.0");
+    assert_ne!(demo, unreachable);
+    let config = common::write(&dir, "never_done.toml", &unreachable);
+    let summary = dir.join("summary.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amlz"))
+        .args([
+            "search",
+            "--config",
+            &config,
+            "--threads",
+            "2",
+            "--seed",
+            "3",
+        ])
+        .args(["--executor", "interp", "--max-seconds", "300", "--quiet"])
+        .arg("--summary-json")
+        .arg(&summary)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if sent.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("the search did not stop within 30 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let experiments = s["per_experiment"].as_array().unwrap();
+    assert_eq!(experiments.last().unwrap()["stop_reason"], "interrupted");
+    assert_eq!(s["threads"], 2);
 }

@@ -14,8 +14,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// A seedable pseudo-random generator (xoshiro256++).
 ///
 /// Draw methods define amlz's streams: changing any of them changes every result, so they are part
-/// of the reproducibility contract (a known-answer test pins them).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// of the reproducibility contract (a known-answer test pins them). Serialized as its four state
+/// words (`{"s": [..]}`), so that a checkpointed search resumes every stream where it stood.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rng(Xoshiro256PlusPlus);
 
 impl Rng {

@@ -84,6 +84,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
         executor: args.executor,
         threads: args.threads.map(|t| t as usize),
         interrupt: install_interrupt(),
+        ..RunOptions::default()
     };
     let mut transport = amlz::search::transport::process_transport().map_err(CliError::failure)?;
     let transport = transport.as_mut();
@@ -108,7 +109,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
             return;
         }
         match event {
-            Event::ExperimentStart { .. } => {}
+            Event::ExperimentStart { .. } | Event::Checkpoint(_) => {}
             Event::Progress { experiment, progress: p } => eprintln!(
                 "exp {experiment:>3} | {:>9} individuals | {:>7.1} s | {:>7.0} ind/s | mean {:.4} | stdev {:.4} | best {:.6}",
                 p.individuals,

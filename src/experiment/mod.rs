@@ -1,5 +1,6 @@
 //! Experiments (SEMANTICS.md §8): configs, the T_search / T_select / T_final loop, and summaries.
 
+pub mod checkpoint;
 pub mod config;
 pub mod runner;
 pub mod summary;

@@ -2,11 +2,13 @@
 //! T_select, keep the best over experiments, stop on sufficient fitness, experiment count or time,
 //! and score the winner on T_final.
 
+use super::checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointView, RunState};
 use super::config::{Baseline, Experiment, ParallelMode};
 use super::summary::{ExperimentRecord, Summary};
 use crate::eval::Evaluator;
 use crate::exec::ExecutorChoice;
 use crate::exec::tiering::CompileService;
+use crate::search::islands::{IslandsEvent, IslandsSnapshot};
 use crate::search::transport::all_gather;
 use crate::search::{
     CachePadded, Evolution, EvolutionSettings, Individual, IslandFigures, Islands, Local,
@@ -36,6 +38,11 @@ pub struct RunOptions {
     /// A flag that, once raised (Ctrl-C), stops every evolution at its next individual; the
     /// search then ends as after a time stop.
     pub interrupt: Option<&'static AtomicBool>,
+    /// Take checkpoints about this often (and when Ctrl-C or the deadline stops the search):
+    /// [`Event::Checkpoint`]. `None`: none.
+    pub checkpoint_every: Option<Duration>,
+    /// Go on from this checkpoint of the same config and seed instead of starting afresh.
+    pub resume: Option<Checkpoint>,
 }
 
 /// Something worth telling the user while a search runs.
@@ -55,6 +62,9 @@ pub enum Event<'a> {
     },
     /// An experiment ended.
     ExperimentEnd(&'a ExperimentRecord),
+    /// The search's state, to be saved: resuming from it reaches exactly the result of a run
+    /// that was never stopped.
+    Checkpoint(CheckpointView<'a>),
 }
 
 /// A search that could not run.
@@ -77,6 +87,9 @@ pub enum RunError {
     /// The ranks of a distributed search could not talk.
     #[error("{0}")]
     Transport(#[from] TransportError),
+    /// The checkpoint to resume from does not fit this search.
+    #[error("cannot resume: {0}")]
+    Resume(String),
 }
 
 fn build(
@@ -210,7 +223,8 @@ impl Shared<'_> {
         setup: Setup,
         (first, local, total): (usize, usize, usize),
         transport: &mut dyn Transport,
-        on_progress: impl FnMut(&Progress),
+        resume: Option<&IslandsSnapshot>,
+        on_event: impl FnMut(IslandsEvent<'_>),
     ) -> Result<Outcome, RunError> {
         let e = self.experiment;
         let mut evaluators = Vec::with_capacity(local);
@@ -226,11 +240,21 @@ impl Shared<'_> {
             every: e.parallel.migration_every,
             size: e.parallel.migration_size.unwrap_or(e.population_size / 2),
         };
-        let result = Islands::new(first, total, evolutions, setup.evo_seed, migration).run(
+        let mut islands = Islands::new(first, total, evolutions, setup.evo_seed, migration);
+        if let Some(snapshot) = resume {
+            islands.restore(snapshot).map_err(RunError::Resume)?;
+        }
+        // Parallel experiments keep checkpoints between batches only.
+        let checkpoint_every = match e.parallel.mode {
+            ParallelMode::Islands => self.options.checkpoint_every,
+            ParallelMode::Experiments => None,
+        };
+        let result = islands.run(
             &self.stop,
             e.progress_every,
+            checkpoint_every,
             transport,
-            on_progress,
+            on_event,
         )?;
         let mut select = Evaluator::on(
             setup.select_tasks,
@@ -306,8 +330,16 @@ pub fn run_with(
     transport: &mut dyn Transport,
     mut on_event: impl FnMut(Event<'_>),
 ) -> Result<Summary, RunError> {
-    let start = Instant::now();
     let seed = options.seed.unwrap_or(experiment.seed);
+    let (mut state, mut resume) = match &options.resume {
+        Some(c) => (resumed_state(c, seed)?, c.experiment.as_ref()),
+        None => (fresh_state(seed), None),
+    };
+    // A resumed run's clock goes on from the checkpoint's: its deadline counts the whole run.
+    let now = Instant::now();
+    let start = now
+        .checked_sub(Duration::from_secs_f64(state.elapsed_seconds.max(0.0)))
+        .unwrap_or(now);
     let max_seconds = match (options.max_seconds, experiment.max_seconds) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -318,8 +350,7 @@ pub fn run_with(
     let (rank, ranks) = (transport.rank(), transport.ranks());
     let mode = experiment.parallel.mode;
     let report = rank == 0;
-    let mut rng = Rng::new(seed);
-    let mut task_seed_rng = rng.fork();
+    let checkpoints = options.checkpoint_every.is_some();
 
     let shared = Shared {
         experiment,
@@ -346,27 +377,22 @@ pub fn run_with(
     };
 
     let final_tasks = build(&experiment.final_tasks, base, "final_tasks", None)?;
-    let mut best: Option<(Individual, f64)> = None; // (individual with search fitness, select fitness)
-    let mut records = Vec::new();
-    let mut individuals = 0u64;
-    let mut train_steps = 0u64;
-    let mut migrations = 0u64;
-    let mut fec_lookups_hits = (0.0f64, 0u64); // (sum of hit rate × evaluations, evaluations)
-    let mut seconds_to_sufficient = None;
-    let mut index = 0u64;
     let workers = threads * ranks;
     'batches: loop {
         let batch = match mode {
             ParallelMode::Islands => 1,
             ParallelMode::Experiments if experiment.max_experiments > 0 => {
-                (workers as u64).min(experiment.max_experiments - index) as usize
+                (workers as u64).min(experiment.max_experiments - state.index) as usize
             }
             ParallelMode::Experiments => workers,
         };
+        // What a checkpoint taken during this batch holds of the run.
+        let mut at_start = state.clone();
+        at_start.elapsed_seconds = start.elapsed().as_secs_f64();
         let mut setups = Vec::with_capacity(batch);
         for _ in 0..batch {
-            index += 1;
-            setups.push(shared.setup(index, &mut rng, &mut task_seed_rng)?);
+            state.index += 1;
+            setups.push(shared.setup(state.index, &mut state.rng, &mut state.task_seed_rng)?);
         }
         let outcomes = match mode {
             ParallelMode::Islands => {
@@ -378,12 +404,18 @@ pub fn run_with(
                     });
                 }
                 let islands = (rank * threads, threads, workers);
-                let outcome = shared.experiment(setup, islands, transport, |p| {
-                    if report {
-                        on_event(Event::Progress {
+                let outcome = shared.experiment(setup, islands, transport, resume.take(), |e| {
+                    if !report {
+                        return;
+                    }
+                    match e {
+                        IslandsEvent::Progress(p) => on_event(Event::Progress {
                             experiment: experiment_index,
                             progress: p,
-                        })
+                        }),
+                        IslandsEvent::Checkpoint(snapshot) => {
+                            on_event(Event::Checkpoint(view(seed, &at_start, Some(snapshot))))
+                        }
                     }
                 })?;
                 vec![outcome]
@@ -401,43 +433,136 @@ pub fn run_with(
                 },
             )?,
         };
+        let mut cut_short = false;
         for outcome in outcomes {
-            let Outcome {
-                record,
-                best: found,
-                select_fitness,
-                evaluations,
-            } = outcome;
-            individuals += record.individuals;
-            train_steps += record.train_steps;
-            migrations += record.migrations;
-            fec_lookups_hits.0 += record.fec_hit_rate * evaluations as f64;
-            fec_lookups_hits.1 += evaluations;
-            let stopped_early = matches!(record.stop_reason.as_str(), "time" | "interrupted");
+            let stopped_early =
+                matches!(outcome.record.stop_reason.as_str(), "time" | "interrupted");
+            cut_short |= stopped_early;
             if report {
-                on_event(Event::ExperimentEnd(&record));
+                on_event(Event::ExperimentEnd(&outcome.record));
             }
-            records.push(record);
-            if best.as_ref().is_none_or(|(_, s)| select_fitness > *s) {
-                best = Some((found, select_fitness));
-            }
-            let best_select = best.as_ref().map_or(0.0, |(_, s)| *s);
+            tally(&mut state, outcome);
+            let best_select = state.best.as_ref().map_or(0.0, |(_, s)| f64::from_bits(*s));
             let sufficient = experiment
                 .sufficient_fitness
                 .is_some_and(|f| best_select > f);
-            if sufficient && seconds_to_sufficient.is_none() {
-                seconds_to_sufficient = Some(start.elapsed().as_secs_f64());
+            if sufficient && state.seconds_to_sufficient.is_none() {
+                state.seconds_to_sufficient = Some(start.elapsed().as_secs_f64());
             }
             let out_of_time = stopped_early || deadline.is_some_and(|d| Instant::now() >= d);
             let out_of_experiments = experiment.max_experiments > 0
-                && records.len() as u64 >= experiment.max_experiments;
-            if sufficient || out_of_time || out_of_experiments {
-                break 'batches;
+                && state.records.len() as u64 >= experiment.max_experiments;
+            state.finished = sufficient || out_of_experiments;
+            if state.finished || out_of_time {
+                break;
             }
         }
+        // A batch cut short by Ctrl-C or the clock is not kept: the checkpoint taken during it
+        // (islands), or the one before it, is where a resumed run goes on.
+        if checkpoints && report && !cut_short {
+            state.elapsed_seconds = start.elapsed().as_secs_f64();
+            on_event(Event::Checkpoint(view(seed, &state, None)));
+        }
+        let out_of_time = cut_short || deadline.is_some_and(|d| Instant::now() >= d);
+        if state.finished || out_of_time {
+            break 'batches;
+        }
     }
+    summarize(
+        experiment,
+        options,
+        seed,
+        state,
+        final_tasks,
+        start,
+        (threads, ranks),
+    )
+}
 
-    let (winner, best_select_fitness) = best.expect("at least one experiment ran");
+/// A checkpoint of `run` (and of the experiment in progress) as the search hands it out.
+fn view<'a>(
+    seed: u64,
+    run: &'a RunState,
+    experiment: Option<&'a IslandsSnapshot>,
+) -> CheckpointView<'a> {
+    CheckpointView {
+        format: CHECKPOINT_FORMAT,
+        seed,
+        run,
+        experiment,
+    }
+}
+
+/// The state of a run that begins: the generators of SEMANTICS.md §8, nothing done.
+fn fresh_state(seed: u64) -> RunState {
+    let mut rng = Rng::new(seed);
+    let task_seed_rng = rng.fork();
+    RunState {
+        rng,
+        task_seed_rng,
+        index: 0,
+        records: Vec::new(),
+        best: None,
+        individuals: 0,
+        train_steps: 0,
+        migrations: 0,
+        fec_weighted: (0.0f64.to_bits(), 0),
+        seconds_to_sufficient: None,
+        elapsed_seconds: 0.0,
+        finished: false,
+    }
+}
+
+/// The state a checkpoint resumes, checked against the run's seed.
+fn resumed_state(checkpoint: &Checkpoint, seed: u64) -> Result<RunState, RunError> {
+    if checkpoint.seed != seed {
+        return Err(RunError::Resume(format!(
+            "the checkpoint is of seed {}, not {seed}",
+            checkpoint.seed
+        )));
+    }
+    if checkpoint.run.finished {
+        return Err(RunError::Resume(
+            "the run had finished (sufficient fitness or its experiment count)".into(),
+        ));
+    }
+    Ok(checkpoint.run.clone())
+}
+
+/// Adds a finished experiment's figures to the run's.
+fn tally(state: &mut RunState, outcome: Outcome) {
+    let Outcome {
+        record,
+        best: found,
+        select_fitness,
+        evaluations,
+    } = outcome;
+    state.individuals += record.individuals;
+    state.train_steps += record.train_steps;
+    state.migrations += record.migrations;
+    let weighted = f64::from_bits(state.fec_weighted.0) + record.fec_hit_rate * evaluations as f64;
+    state.fec_weighted = (weighted.to_bits(), state.fec_weighted.1 + evaluations);
+    state.records.push(record);
+    if state
+        .best
+        .as_ref()
+        .is_none_or(|(_, s)| select_fitness > f64::from_bits(*s))
+    {
+        state.best = Some((found, select_fitness.to_bits()));
+    }
+}
+
+/// Scores the winner on T_final and makes the summary.
+fn summarize(
+    experiment: &Experiment,
+    options: &RunOptions,
+    seed: u64,
+    state: RunState,
+    final_tasks: Vec<Task>,
+    start: Instant,
+    (threads, ranks): (usize, usize),
+) -> Result<Summary, RunError> {
+    let (winner, best_select_bits) = state.best.expect("at least one experiment ran");
     let mut final_eval = Evaluator::on(
         final_tasks,
         experiment.fitness_combination,
@@ -451,32 +576,33 @@ pub fn run_with(
         )?
         .fitness;
     let seconds = start.elapsed().as_secs_f64();
+    let (weighted, evaluations) = state.fec_weighted;
     Ok(Summary {
         config: experiment.source.clone(),
         seed,
-        experiments: records.len() as u64,
-        individuals,
-        train_steps,
+        experiments: state.records.len() as u64,
+        individuals: state.individuals,
+        train_steps: state.train_steps,
         seconds,
-        individuals_per_second: individuals as f64 / seconds.max(1e-9),
-        fec_hit_rate: if fec_lookups_hits.1 == 0 {
+        individuals_per_second: state.individuals as f64 / seconds.max(1e-9),
+        fec_hit_rate: if evaluations == 0 {
             0.0
         } else {
-            fec_lookups_hits.0 / fec_lookups_hits.1 as f64
+            f64::from_bits(weighted) / evaluations as f64
         },
         best_search_fitness: winner.fitness,
-        best_select_fitness,
+        best_select_fitness: f64::from_bits(best_select_bits),
         final_fitness,
-        seconds_to_sufficient,
+        seconds_to_sufficient: state.seconds_to_sufficient,
         algorithm: amlz_ir::print_algorithm(&strip_no_ops(&winner.algorithm)),
         algorithm_live: amlz_ir::print_algorithm(&amlz_ir::analysis::eliminate_dead_code(
             &winner.algorithm,
         )),
-        per_experiment: records,
+        per_experiment: state.records,
         threads: threads as u64,
         ranks: ranks as u64,
-        mode: mode.name().to_string(),
-        migrations,
+        mode: experiment.parallel.mode.name().to_string(),
+        migrations: state.migrations,
     })
 }
 
@@ -502,11 +628,13 @@ fn run_batch(
         let setup = mine.into_iter().next().expect("one");
         let index = setup.index;
         on_event(Event::ExperimentStart { index });
-        vec![shared.experiment(setup, (0, 1, 1), &mut Local, |p| {
-            on_event(Event::Progress {
-                experiment: index,
-                progress: p,
-            })
+        vec![shared.experiment(setup, (0, 1, 1), &mut Local, None, |e| {
+            if let IslandsEvent::Progress(p) = e {
+                on_event(Event::Progress {
+                    experiment: index,
+                    progress: p,
+                })
+            }
         })]
     } else {
         let (tx, rx) = std::sync::mpsc::channel::<(u64, Progress)>();
@@ -518,8 +646,10 @@ fn run_batch(
                     let tx = tx.clone();
                     s.spawn(move || {
                         let index = setup.index;
-                        shared.experiment(setup, (0, 1, 1), &mut Local, |p| {
-                            let _ = tx.send((index, *p));
+                        shared.experiment(setup, (0, 1, 1), &mut Local, None, |e| {
+                            if let IslandsEvent::Progress(p) = e {
+                                let _ = tx.send((index, *p));
+                            }
                         })
                     })
                 })

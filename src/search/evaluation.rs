@@ -1,7 +1,7 @@
 //! Fitness of candidates during a search: dead-code elimination, the train budget, the FEC
 //! fingerprint and cache, then the full evaluation on the search tasks.
 
-use super::fec_cache::{FecCache, FingerprintHasher};
+use super::fec_cache::{FecCache, FecSnapshot, FingerprintHasher};
 use super::train_budget::TrainBudget;
 use crate::eval::{Combination, combine, task_stream_seed};
 use crate::exec::choice::{Use, full_examples};
@@ -57,7 +57,7 @@ impl Observer for ErrorHasher<'_> {
 }
 
 /// Counters of a search's evaluations.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EvaluationStats {
     /// Candidates evaluated (fingerprint or full).
     pub evaluations: u64,
@@ -100,6 +100,19 @@ pub struct SearchEvaluator {
     memory: Memory,
     per_task: Vec<f64>,
     stats: EvaluationStats,
+    /// The executor's counters (native evaluations, compiles, fallbacks) of a checkpointed run
+    /// before it was resumed: added to this executor's own.
+    executor_before: EvaluationStats,
+}
+
+/// What a checkpoint keeps of an evaluator: its counters and its FEC cache. Nothing else of it
+/// changes a result (compiled code and the tier's hotness only change which executor runs).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EvaluatorSnapshot {
+    /// Its counters.
+    pub stats: EvaluationStats,
+    /// Its FEC cache, if it has one.
+    pub fec: Option<FecSnapshot>,
 }
 
 impl std::fmt::Debug for SearchEvaluator {
@@ -170,6 +183,7 @@ impl SearchEvaluator {
             memory: Memory::default(),
             per_task: Vec::new(),
             stats: EvaluationStats::default(),
+            executor_before: EvaluationStats::default(),
         })
     }
 
@@ -183,11 +197,38 @@ impl SearchEvaluator {
     /// Counters so far.
     pub fn stats(&self) -> EvaluationStats {
         let e = self.executor.stats();
+        let b = self.executor_before;
         EvaluationStats {
-            native_evaluations: e.native_evaluations,
-            compiled: e.compiled,
-            jit_failures: e.jit_failures,
+            native_evaluations: b.native_evaluations + e.native_evaluations,
+            compiled: b.compiled + e.compiled,
+            jit_failures: b.jit_failures + e.jit_failures,
             ..self.stats
+        }
+    }
+
+    /// Its counters and FEC cache, for a checkpoint.
+    pub fn snapshot(&self) -> EvaluatorSnapshot {
+        EvaluatorSnapshot {
+            stats: self.stats(),
+            fec: self.fec.as_ref().map(|(_, c)| c.snapshot()),
+        }
+    }
+
+    /// Takes up a snapshot's counters and FEC cache (an evaluator built from the same config).
+    pub fn restore(&mut self, snapshot: &EvaluatorSnapshot) {
+        let e = self.executor.stats();
+        self.stats = snapshot.stats;
+        self.executor_before = EvaluationStats {
+            native_evaluations: snapshot
+                .stats
+                .native_evaluations
+                .saturating_sub(e.native_evaluations),
+            compiled: snapshot.stats.compiled.saturating_sub(e.compiled),
+            jit_failures: snapshot.stats.jit_failures.saturating_sub(e.jit_failures),
+            ..EvaluationStats::default()
+        };
+        if let (Some((_, cache)), Some(fec)) = (self.fec.as_mut(), &snapshot.fec) {
+            cache.restore(fec);
         }
     }
 

@@ -1,7 +1,7 @@
 //! Regularized evolution (SEMANTICS.md §7): tournament selection, mutation, and aging — the
 //! child replaces the oldest member of the population.
 
-use super::evaluation::SearchEvaluator;
+use super::evaluation::{EvaluatorSnapshot, SearchEvaluator};
 use super::generator::{InitialPopulation, generate};
 use super::mutator::Mutator;
 use amlz_ir::{Algorithm, Rng};
@@ -112,6 +112,28 @@ pub struct Evolution<'a> {
     other_train_steps: u64,
     /// When the first call to [`Evolution::advance`] began.
     start: Option<Instant>,
+    /// Time the evolution ran before a checkpoint it was restored from.
+    elapsed_before: Duration,
+}
+
+/// What a checkpoint keeps of an evolution: everything its next individual depends on (with
+/// its island's generator, which the caller keeps), and its counters.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EvolutionSnapshot {
+    /// The population, in slot order.
+    pub population: Vec<Individual>,
+    /// The slot of the oldest member (the next to be replaced).
+    pub oldest: usize,
+    /// Individuals evaluated.
+    pub individuals: u64,
+    /// `f64::to_bits` of the best fitness seen (what `target_fitness` is checked against).
+    pub best_ever_bits: u64,
+    /// The other islands' train steps as of the round read last.
+    pub other_train_steps: u64,
+    /// Seconds the evolution had run.
+    pub elapsed_seconds: f64,
+    /// Its evaluator's counters and FEC cache.
+    pub evaluator: EvaluatorSnapshot,
 }
 
 impl<'a> Evolution<'a> {
@@ -132,7 +154,34 @@ impl<'a> Evolution<'a> {
             best_ever: 0.0,
             other_train_steps: 0,
             start: None,
+            elapsed_before: Duration::ZERO,
         }
+    }
+
+    /// Its state, for a checkpoint.
+    pub fn snapshot(&self) -> EvolutionSnapshot {
+        EvolutionSnapshot {
+            population: self.population.clone(),
+            oldest: self.oldest,
+            individuals: self.individuals,
+            best_ever_bits: self.best_ever.to_bits(),
+            other_train_steps: self.other_train_steps,
+            elapsed_seconds: self.elapsed().as_secs_f64(),
+            evaluator: self.evaluator.snapshot(),
+        }
+    }
+
+    /// Takes up a snapshot's state: the evolution goes on as the saved one would have (with
+    /// the saved generator).
+    pub fn restore(&mut self, snapshot: &EvolutionSnapshot) {
+        self.population = snapshot.population.clone();
+        self.oldest = snapshot.oldest;
+        self.individuals = snapshot.individuals;
+        self.best_ever = f64::from_bits(snapshot.best_ever_bits);
+        self.other_train_steps = snapshot.other_train_steps;
+        self.elapsed_before = Duration::from_secs_f64(snapshot.elapsed_seconds.max(0.0));
+        self.start = None;
+        self.evaluator.restore(&snapshot.evaluator);
     }
 
     /// P.
@@ -175,9 +224,10 @@ impl<'a> Evolution<'a> {
         }
     }
 
-    /// Time since the evolution began (zero before it did).
+    /// Time the evolution has run (zero before it began), the time before a restored
+    /// checkpoint included.
     pub fn elapsed(&self) -> Duration {
-        self.start.map_or(Duration::ZERO, |s| s.elapsed())
+        self.elapsed_before + self.start.map_or(Duration::ZERO, |s| s.elapsed())
     }
 
     fn should_stop(&self, stop: &StopRule) -> Option<StopReason> {
@@ -245,7 +295,7 @@ impl<'a> Evolution<'a> {
         best
     }
 
-    fn progress(&self, start: Instant) -> Progress {
+    fn progress(&self) -> Progress {
         let n = self.population.len() as f64;
         let mean = self.population.iter().map(|i| i.fitness).sum::<f64>() / n;
         let var = self
@@ -254,7 +304,7 @@ impl<'a> Evolution<'a> {
             .map(|i| (i.fitness - mean).powi(2))
             .sum::<f64>()
             / n;
-        let elapsed = start.elapsed();
+        let elapsed = self.elapsed();
         Progress {
             individuals: self.individuals,
             elapsed,
@@ -304,7 +354,7 @@ impl<'a> Evolution<'a> {
         until: u64,
         mut on_progress: impl FnMut(&Progress),
     ) -> Option<StopReason> {
-        let start = *self.start.get_or_insert_with(Instant::now);
+        self.start.get_or_insert_with(Instant::now);
         let p = self.settings.population_size;
         while self.population.len() < p {
             if self.individuals >= until {
@@ -314,7 +364,7 @@ impl<'a> Evolution<'a> {
             let ind = self.evaluate(a, rng);
             self.population.push(ind);
             if progress_every > 0 && self.individuals.is_multiple_of(progress_every) {
-                on_progress(&self.progress(start));
+                on_progress(&self.progress());
             }
             if let Some(r) = self.should_stop(stop) {
                 return Some(r);
@@ -334,7 +384,7 @@ impl<'a> Evolution<'a> {
             self.population[self.oldest] = ind;
             self.oldest = (self.oldest + 1) % p;
             if progress_every > 0 && self.individuals.is_multiple_of(progress_every) {
-                on_progress(&self.progress(start));
+                on_progress(&self.progress());
             }
         }
     }

@@ -4,6 +4,7 @@
 //! An entry found `forget_every` times is dropped after that lookup, so that algorithms whose
 //! fitness is noisy (random ops) get re-measured now and then.
 
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -57,6 +58,19 @@ impl Hasher for PassThrough {
 }
 
 const NIL: u32 = u32::MAX;
+
+/// A cache's entries and counters, as a checkpoint keeps them: the entries from the least to the
+/// most recently used, so that a restored cache evicts, forgets and answers exactly as the saved
+/// one would have.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FecSnapshot {
+    /// `(fingerprint, fitness bits, hits)` of each entry, least recently used first.
+    pub entries: Vec<(u64, u64, u32)>,
+    /// Lookups so far.
+    pub lookups: u64,
+    /// Lookups that found an entry.
+    pub hits: u64,
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -211,6 +225,35 @@ impl FecCache {
         }
     }
 
+    /// The entries and counters, for a checkpoint.
+    pub fn snapshot(&self) -> FecSnapshot {
+        let mut entries = Vec::with_capacity(self.map.len());
+        let mut i = self.tail;
+        while i != NIL {
+            let e = &self.entries[i as usize];
+            entries.push((e.key, e.fitness.to_bits(), e.hits));
+            i = e.prev;
+        }
+        FecSnapshot {
+            entries,
+            lookups: self.lookups,
+            hits: self.hits,
+        }
+    }
+
+    /// Replaces the contents and counters with a snapshot's (the capacity and `forget_every`
+    /// stay this cache's; entries past the capacity evict the oldest as insertions would).
+    pub fn restore(&mut self, snapshot: &FecSnapshot) {
+        self.clear();
+        for &(key, bits, hits) in &snapshot.entries {
+            self.insert(key, f64::from_bits(bits));
+            let i = self.map[&key];
+            self.entries[i as usize].hits = hits;
+        }
+        self.lookups = snapshot.lookups;
+        self.hits = snapshot.hits;
+    }
+
     /// Drops every entry (statistics are kept).
     pub fn clear(&mut self) {
         self.map.clear();
@@ -263,6 +306,28 @@ mod tests {
             assert!(c.len() <= 100);
         }
         assert!(c.entries.len() <= 100);
+    }
+
+    #[test]
+    fn a_restored_cache_answers_evicts_and_forgets_as_the_saved_one() {
+        let mut a = FecCache::new(3, 2);
+        for (k, f) in [(1, 0.1), (2, 0.2), (3, 0.3)] {
+            a.insert(k, f);
+        }
+        assert_eq!(a.lookup(1), Some(0.1));
+        let mut b = FecCache::new(3, 2);
+        b.restore(&a.snapshot());
+        assert_eq!(b.snapshot(), a.snapshot());
+        // The same operations on both give the same answers: 2 is the oldest, 1 one hit from
+        // being forgotten.
+        for c in [&mut a, &mut b] {
+            c.insert(4, 0.4);
+            assert_eq!(c.lookup(2), None);
+            assert_eq!(c.lookup(1), Some(0.1));
+            assert_eq!(c.lookup(1), None);
+            assert_eq!((c.lookups(), c.hits()), (4, 2));
+        }
+        assert_eq!(b.snapshot(), a.snapshot());
     }
 
     #[test]

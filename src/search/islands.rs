@@ -16,8 +16,8 @@
 //! others' as of the round read last. With one island there are no rounds at all: the search is
 //! exactly the single evolution.
 
-use super::evolution::{Evolution, Individual, Progress, StopReason, StopRule};
-use super::round_board::RoundBoard;
+use super::evolution::{Evolution, EvolutionSnapshot, Individual, Progress, StopReason, StopRule};
+use super::round_board::{RoundBoard, RoundNote};
 use super::transport::{Transport, TransportError, all_gather};
 use amlz_ir::Rng;
 use serde::{Deserialize, Serialize};
@@ -154,7 +154,54 @@ pub struct Islands<'a> {
     stopped: Vec<CachePadded<Option<StopReason>>>,
     seed: u64,
     migration: Migration,
+    /// The rounds' state of the checkpoint the islands were restored from.
+    resumed: Option<RoundsState>,
 }
+
+/// What a checkpoint keeps of the rounds besides the islands: the next round, every island's
+/// status of the round before it (read at the end of the next), and the exchanger's counters.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct RoundsState {
+    next_round: u64,
+    statuses: Vec<IslandStatus>,
+    migrations: u64,
+    migrating: bool,
+    reported: u64,
+}
+
+/// What a checkpoint keeps of one island.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IslandSnapshot {
+    /// The island's number.
+    pub island: usize,
+    /// Its evolution (population, counters, evaluator).
+    pub evolution: EvolutionSnapshot,
+    /// Its generator.
+    pub rng: Rng,
+    /// Why it had stopped, if it had (its individual quota).
+    pub stopped: Option<StopReason>,
+}
+
+/// An island search's state at a checkpoint: every island's and the rounds'. Restored with
+/// [`Islands::restore`], the search goes on exactly as it would have without stopping.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IslandsSnapshot {
+    /// Every island's state, by island number.
+    pub islands: Vec<IslandSnapshot>,
+    rounds: RoundsState,
+}
+
+/// What an island search reports while it runs.
+#[derive(Debug)]
+pub enum IslandsEvent<'e> {
+    /// Progress over all islands.
+    Progress(&'e Progress),
+    /// A checkpoint: the whole search's state.
+    Checkpoint(&'e IslandsSnapshot),
+}
+
+/// Individuals a lone evolution runs between two looks at the checkpoint clock.
+const LONE_CHUNK: u64 = 1000;
 
 /// The local stop rule of island `i` of `n`: its share of `max_individuals`.
 fn island_stop(stop: &StopRule, i: usize, n: usize) -> StopRule {
@@ -189,13 +236,44 @@ impl<'a> Islands<'a> {
             evolutions: evolutions.into_iter().map(CachePadded).collect(),
             seed,
             migration,
+            resumed: None,
         }
     }
 
+    /// Takes up a checkpoint's state (of a search with the same config, seed and island count):
+    /// the next [`Islands::run`] goes on from it.
+    ///
+    /// # Errors
+    /// If the snapshot holds another number of islands.
+    pub fn restore(&mut self, snapshot: &IslandsSnapshot) -> Result<(), String> {
+        if snapshot.islands.len() != self.total
+            || snapshot
+                .islands
+                .iter()
+                .enumerate()
+                .any(|(i, s)| s.island != i)
+        {
+            return Err(format!(
+                "the checkpoint holds {} islands, this search has {}",
+                snapshot.islands.len(),
+                self.total
+            ));
+        }
+        for (k, evo) in self.evolutions.iter_mut().enumerate() {
+            let saved = &snapshot.islands[self.first + k];
+            evo.restore(&saved.evolution);
+            *self.rngs[k] = saved.rng.clone();
+            *self.stopped[k] = saved.stopped;
+        }
+        self.resumed = Some(snapshot.rounds.clone());
+        Ok(())
+    }
+
     /// Runs every island until the search stops, meeting the other ranks through `transport` at
-    /// each round. `on_progress` sees the figures over all islands, once per round in which the
-    /// total passes a multiple of `progress_every` (0: never); with one island, every
-    /// `progress_every` individuals as a lone evolution reports them.
+    /// each round. `on_event` sees progress over all islands, once per round in which the total
+    /// passes a multiple of `progress_every` (0: never; with one island, every `progress_every`
+    /// individuals as a lone evolution reports them), and, with `checkpoint_every`, the search's
+    /// state about that often and when Ctrl-C or the deadline stops it.
     ///
     /// Each local island runs on a thread of its own for the whole search, and this thread is the
     /// rank's exchanger: it gathers each round's statuses over the ranks while the islands go on
@@ -207,56 +285,156 @@ impl<'a> Islands<'a> {
         &mut self,
         stop: &StopRule,
         progress_every: u64,
+        checkpoint_every: Option<Duration>,
         transport: &mut dyn Transport,
-        mut on_progress: impl FnMut(&Progress),
+        on_event: impl FnMut(IslandsEvent<'_>),
     ) -> Result<IslandsResult, TransportError> {
         if self.total == 1 {
-            let rule = island_stop(stop, 0, 1);
-            let reason = loop {
-                if let Some(r) = self.evolutions[0].advance(
-                    &rule,
-                    progress_every,
-                    &mut self.rngs[0],
-                    u64::MAX,
-                    &mut on_progress,
-                ) {
-                    break r;
-                }
-            };
-            *self.stopped[0] = Some(reason);
-            return self.finish(transport, 0);
+            return self.run_lone(stop, progress_every, checkpoint_every, transport, on_event);
         }
-        let plan = self.plan();
-        let board = RoundBoard::new(self.evolutions.len());
+        let checkpoints = checkpoint_every.is_some();
+        let plan = self.plan(checkpoints);
+        let rounds = self.resumed.take().unwrap_or(RoundsState {
+            next_round: 1,
+            ..RoundsState::default()
+        });
+        let board = self.board(&rounds);
+        let watch = Watch {
+            every: checkpoint_every,
+            deadline: stop.deadline.filter(|_| checkpoints),
+            interrupt: stop.interrupt.filter(|_| checkpoints),
+        };
+        // With checkpoints, the exchanger watches the clock and Ctrl-C and stops the islands at
+        // a round's end, where a checkpoint can hold them.
+        let island_rule = StopRule {
+            deadline: stop.deadline.filter(|_| !checkpoints),
+            interrupt: stop.interrupt.filter(|_| !checkpoints),
+            ..*stop
+        };
+        let before = self.evolutions[0].elapsed();
         let start = Instant::now();
+        let first_round = rounds.next_round;
         let migrations = std::thread::scope(|s| {
             let islands = self
                 .evolutions
                 .iter_mut()
                 .zip(&mut self.rngs)
                 .zip(&mut self.stopped)
-                .enumerate();
+                .enumerate()
+                .filter(|(_, (_, stopped))| stopped.is_none());
             for (k, ((evo, rng), stopped)) in islands {
-                let rule = island_stop(stop, plan.first + k, plan.total);
+                let rule = island_stop(&island_rule, plan.first + k, plan.total);
                 let board = &board;
-                s.spawn(move || **stopped = plan.island(k, evo, rng, &rule, board));
+                s.spawn(move || **stopped = plan.island(k, evo, rng, &rule, board, first_round));
             }
-            let exchanged = plan.exchange(&board, transport, progress_every, |status| {
-                on_progress(&progress(status, start.elapsed()))
-            });
+            let mut on_event = on_event;
+            let exchanged =
+                plan.exchange(
+                    &board,
+                    transport,
+                    progress_every,
+                    rounds,
+                    watch,
+                    |e| match e {
+                        RoundEvent::Statuses(all) => on_event(IslandsEvent::Progress(&progress(
+                            all,
+                            before + start.elapsed(),
+                        ))),
+                        RoundEvent::Checkpoint(snapshot) => {
+                            on_event(IslandsEvent::Checkpoint(snapshot))
+                        }
+                    },
+                );
             board.close();
             exchanged
         })?;
         self.finish(transport, migrations)
     }
 
-    fn plan(&self) -> RoundPlan {
+    /// The search of one island: the lone evolution, in chunks between which the checkpoint
+    /// clock is read when there are checkpoints (`advance` goes on exactly where it ended).
+    fn run_lone(
+        &mut self,
+        stop: &StopRule,
+        progress_every: u64,
+        checkpoint_every: Option<Duration>,
+        transport: &mut dyn Transport,
+        mut on_event: impl FnMut(IslandsEvent<'_>),
+    ) -> Result<IslandsResult, TransportError> {
+        let rule = island_stop(stop, 0, 1);
+        let mut last = Instant::now();
+        let reason = loop {
+            let until = match checkpoint_every {
+                Some(_) => self.evolutions[0].individuals().saturating_add(LONE_CHUNK),
+                None => u64::MAX,
+            };
+            let reason =
+                self.evolutions[0].advance(&rule, progress_every, &mut self.rngs[0], until, |p| {
+                    on_event(IslandsEvent::Progress(p))
+                });
+            let due = match reason {
+                Some(StopReason::Interrupted | StopReason::Time) => checkpoint_every.is_some(),
+                Some(_) => false,
+                None => checkpoint_every.is_some_and(|e| last.elapsed() >= e),
+            };
+            if due {
+                on_event(IslandsEvent::Checkpoint(&self.lone_snapshot()));
+                last = Instant::now();
+            }
+            if let Some(r) = reason {
+                break r;
+            }
+        };
+        *self.stopped[0] = Some(reason);
+        self.finish(transport, 0)
+    }
+
+    /// The lone evolution's state, going on.
+    fn lone_snapshot(&self) -> IslandsSnapshot {
+        IslandsSnapshot {
+            islands: vec![IslandSnapshot {
+                island: 0,
+                evolution: self.evolutions[0].snapshot(),
+                rng: (*self.rngs[0]).clone(),
+                stopped: None,
+            }],
+            rounds: RoundsState::default(),
+        }
+    }
+
+    /// The board of a search that begins at `rounds`: a restored one's last round published
+    /// and its ended islands' last status and snapshot posted.
+    fn board(&self, rounds: &RoundsState) -> RoundBoard<IslandStatus, IslandSnapshot> {
+        let board = RoundBoard::new(self.evolutions.len());
+        if rounds.statuses.is_empty() {
+            return board;
+        }
+        for (k, stopped) in self.stopped.iter().enumerate() {
+            if stopped.is_some() {
+                let i = self.first + k;
+                board.post(k, rounds.next_round, rounds.statuses[i].clone(), true);
+                let snapshot = IslandSnapshot {
+                    island: i,
+                    evolution: self.evolutions[k].snapshot(),
+                    rng: (*self.rngs[k]).clone(),
+                    stopped: **stopped,
+                };
+                board.post_snapshot(k, rounds.next_round, snapshot, true);
+            }
+        }
+        let note = RoundNote::default();
+        board.publish(rounds.next_round - 1, rounds.statuses.clone(), note);
+        board
+    }
+
+    fn plan(&self, checkpoints: bool) -> RoundPlan {
         RoundPlan {
             first: self.first,
             total: self.total,
             seed: self.seed,
             migration: self.migration,
             population: self.population_size(),
+            checkpoints,
         }
     }
 
@@ -329,12 +507,59 @@ struct RoundPlan {
     seed: u64,
     migration: Migration,
     population: usize,
+    /// Whether islands post their state when a round's note asks for a checkpoint, and when
+    /// they end.
+    checkpoints: bool,
+}
+
+/// What the exchanger watches between rounds when there are checkpoints: their interval, and
+/// the stops it takes at a round's end in the islands' stead.
+#[derive(Clone, Copy, Debug)]
+struct Watch {
+    every: Option<Duration>,
+    deadline: Option<Instant>,
+    interrupt: Option<&'static std::sync::atomic::AtomicBool>,
+}
+
+impl Watch {
+    /// What this rank asks of the next round, `last` being its last checkpoint.
+    fn wish(&self, last: Instant) -> RoundNote {
+        let stop = if self
+            .interrupt
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            Some(StopReason::Interrupted)
+        } else if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            Some(StopReason::Time)
+        } else {
+            None
+        };
+        RoundNote {
+            checkpoint: stop.is_some() || self.every.is_some_and(|e| last.elapsed() >= e),
+            stop,
+        }
+    }
+}
+
+/// What the exchanger reports.
+enum RoundEvent<'e> {
+    /// A round's statuses of every island, for progress.
+    Statuses(&'e [IslandStatus]),
+    /// A checkpoint.
+    Checkpoint(&'e IslandsSnapshot),
+}
+
+/// One rank's part of a round: its islands' statuses and what it asks of the next round.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RankRound {
+    statuses: Vec<IslandStatus>,
+    wish: RoundNote,
 }
 
 /// Marks a local island ended on the board if its thread unwinds before it posted its end, so
 /// that the exchanger does not wait for it.
 struct AbandonGuard<'b> {
-    board: &'b RoundBoard<IslandStatus>,
+    board: &'b RoundBoard<IslandStatus, IslandSnapshot>,
     island: usize,
     armed: bool,
 }
@@ -348,17 +573,19 @@ impl Drop for AbandonGuard<'_> {
 }
 
 impl RoundPlan {
-    /// The life of local island `k`: each round it evolves up to the round's end, posts its
-    /// status, and reads the previous round's statuses of every island: whether the search
-    /// halts, the immigrants it receives, the others' train steps. Returns its own stop reason
-    /// (`None`: it stopped for another island's).
+    /// The life of local island `k` from round `first_round` on: each round it evolves up to
+    /// the round's end, posts its status, and reads the previous round's statuses of every
+    /// island: whether the search halts, the immigrants it receives, the others' train steps,
+    /// and whether to post a snapshot (and stop). Returns its own stop reason (`None`: it
+    /// stopped for another island's).
     fn island(
         &self,
         k: usize,
         evo: &mut Evolution<'_>,
         rng: &mut Rng,
         rule: &StopRule,
-        board: &RoundBoard<IslandStatus>,
+        board: &RoundBoard<IslandStatus, IslandSnapshot>,
+        first_round: u64,
     ) -> Option<StopReason> {
         let mut guard = AbandonGuard {
             board,
@@ -366,7 +593,13 @@ impl RoundPlan {
             armed: true,
         };
         let i = self.first + k;
-        for round in 1.. {
+        let snapshot = |evo: &Evolution<'_>, rng: &Rng, stopped| IslandSnapshot {
+            island: i,
+            evolution: evo.snapshot(),
+            rng: rng.clone(),
+            stopped,
+        };
+        for round in first_round.. {
             let reason = evo.advance(rule, 0, rng, round * self.migration.every, |_| {});
             board.post(
                 k,
@@ -375,6 +608,9 @@ impl RoundPlan {
                 reason.is_some(),
             );
             if reason.is_some() {
+                if self.checkpoints {
+                    board.post_snapshot(k, round, snapshot(evo, rng, reason), true);
+                }
                 guard.armed = false;
                 return reason;
             }
@@ -384,42 +620,62 @@ impl RoundPlan {
             let Some(previous) = board.gathered(round - 1) else {
                 break;
             };
-            if halts(&previous) {
+            if halts(&previous.statuses) {
                 break;
             }
-            if migrates(&previous) {
-                evo.receive(self.immigrants(i, &previous, round - 1));
+            if migrates(&previous.statuses) {
+                evo.receive(self.immigrants(i, &previous.statuses, round - 1));
             }
-            let steps: u64 = previous.iter().map(|s| s.train_steps).sum();
-            evo.set_other_train_steps(steps - previous[i].train_steps);
+            let steps: u64 = previous.statuses.iter().map(|s| s.train_steps).sum();
+            evo.set_other_train_steps(steps - previous.statuses[i].train_steps);
+            if previous.note.checkpoint {
+                board.post_snapshot(k, round, snapshot(evo, rng, None), false);
+                if previous.note.stop.is_some() {
+                    guard.armed = false;
+                    return previous.note.stop;
+                }
+            }
         }
         guard.armed = false;
         None
     }
 
-    /// The exchanger's loop: each round, every local island's status, gathered over the ranks
-    /// and published to the islands; `on_round` sees a round's statuses when the total passes a
-    /// multiple of `progress_every` (0: never). Returns the number of migrations once a round's
-    /// statuses say that the search halts.
+    /// The exchanger's loop from `rounds`: each round, every local island's status, gathered
+    /// over the ranks and published to the islands with the round's note; `on_event` sees a
+    /// round's statuses when the total passes a multiple of `progress_every` (0: never), and
+    /// the checkpoints. Returns the number of migrations once a round's statuses say that the
+    /// search halts, or once the checkpoint of a stop is taken.
     fn exchange(
         &self,
-        board: &RoundBoard<IslandStatus>,
+        board: &RoundBoard<IslandStatus, IslandSnapshot>,
         transport: &mut dyn Transport,
         progress_every: u64,
-        mut on_round: impl FnMut(&[IslandStatus]),
+        rounds: RoundsState,
+        watch: Watch,
+        mut on_event: impl FnMut(RoundEvent<'_>),
     ) -> Result<u64, TransportError> {
-        let mut migrations = 0;
-        let mut reported = 0;
-        let mut migrating = false;
-        for round in 1.. {
-            let local = board
-                .take_local(round)
-                .ok_or_else(|| TransportError::Failed("an island thread failed".into()))?;
-            let all = self.gather(transport, local)?;
+        let RoundsState {
+            next_round,
+            mut migrations,
+            mut migrating,
+            mut reported,
+            ..
+        } = rounds;
+        let mut last_checkpoint = Instant::now();
+        // The round at whose end the islands post snapshots, and the stop after it.
+        let mut due: Option<(u64, Option<StopReason>)> = None;
+        for round in next_round.. {
+            let local = board.take_local(round).ok_or_else(island_failed)?;
+            let wish = if self.checkpoints && due.is_none() {
+                watch.wish(last_checkpoint)
+            } else {
+                RoundNote::default()
+            };
+            let (all, wish) = self.gather(transport, local, wish)?;
             let individuals: u64 = all.iter().map(|s| s.individuals).sum();
             if progress_every > 0 && individuals / progress_every > reported {
                 reported = individuals / progress_every;
-                on_round(&all);
+                on_event(RoundEvent::Statuses(&all));
             }
             // The previous round's immigrants arrived in the islands that ran this round on.
             if migrating && all.iter().any(|s| s.stopped.is_none()) {
@@ -427,12 +683,60 @@ impl RoundPlan {
             }
             let halt = halts(&all);
             migrating = !halt && migrates(&all);
-            board.publish(round, all);
+            if let Some((at, stop)) = due
+                && at == round
+            {
+                let islands = self.gather_snapshots(board, transport, round)?;
+                let state = RoundsState {
+                    next_round: round + 1,
+                    statuses: all.clone(),
+                    migrations,
+                    migrating,
+                    reported,
+                };
+                let snapshot = IslandsSnapshot {
+                    islands,
+                    rounds: state,
+                };
+                on_event(RoundEvent::Checkpoint(&snapshot));
+                last_checkpoint = Instant::now();
+                due = None;
+                if stop.is_some() {
+                    break;
+                }
+            }
+            let note = if halt { RoundNote::default() } else { wish };
+            if note.checkpoint {
+                due = Some((round + 1, note.stop));
+            }
+            board.publish(round, all, note);
             if halt {
                 break;
             }
         }
         Ok(migrations)
+    }
+
+    /// Every island's snapshot for the checkpoint at the end of `round`, by island number.
+    fn gather_snapshots(
+        &self,
+        board: &RoundBoard<IslandStatus, IslandSnapshot>,
+        transport: &mut dyn Transport,
+        round: u64,
+    ) -> Result<Vec<IslandSnapshot>, TransportError> {
+        let local = board.take_snapshots(round).ok_or_else(island_failed)?;
+        let all: Vec<IslandSnapshot> = all_gather(transport, local)?
+            .into_iter()
+            .flatten()
+            .collect();
+        if all.len() != self.total || all.iter().enumerate().any(|(i, s)| s.island != i) {
+            return Err(TransportError::Message(format!(
+                "expected the snapshots of islands 0..{}, got {}",
+                self.total,
+                all.len()
+            )));
+        }
+        Ok(all)
     }
 
     /// Island `i`'s status at the end of `round`, with its emigrants if it runs on with a
@@ -476,16 +780,25 @@ impl RoundPlan {
         self.migration.size.min(self.population)
     }
 
-    /// Every island's status of a round, by island number, from every rank's local ones.
+    /// Every island's status of a round, by island number, from every rank's local ones, and
+    /// what the ranks ask of the next round together (a checkpoint if any asks, the first
+    /// rank's stop that asks one).
     fn gather(
         &self,
         transport: &mut dyn Transport,
         local: Vec<IslandStatus>,
-    ) -> Result<Vec<IslandStatus>, TransportError> {
-        let all: Vec<IslandStatus> = all_gather(transport, local)?
-            .into_iter()
-            .flatten()
-            .collect();
+        wish: RoundNote,
+    ) -> Result<(Vec<IslandStatus>, RoundNote), TransportError> {
+        let mine = RankRound {
+            statuses: local,
+            wish,
+        };
+        let ranks = all_gather(transport, mine)?;
+        let wish = RoundNote {
+            checkpoint: ranks.iter().any(|r| r.wish.checkpoint),
+            stop: ranks.iter().find_map(|r| r.wish.stop),
+        };
+        let all: Vec<IslandStatus> = ranks.into_iter().flat_map(|r| r.statuses).collect();
         if all.len() != self.total || all.iter().enumerate().any(|(i, s)| s.island != i) {
             return Err(TransportError::Message(format!(
                 "expected islands 0..{} in order, got {} islands",
@@ -493,7 +806,7 @@ impl RoundPlan {
                 all.len()
             )));
         }
-        Ok(all)
+        Ok((all, wish))
     }
 
     /// The members island `i` receives from what the other islands sent at the end of `round`.
@@ -527,6 +840,11 @@ impl RoundPlan {
         }
         immigrants
     }
+}
+
+/// The error of an island thread that ended without its status (it panicked).
+fn island_failed() -> TransportError {
+    TransportError::Failed("an island thread failed".into())
 }
 
 /// Whether a round's statuses end the search: an island stopped for a reason other than its
