@@ -252,12 +252,10 @@ fn bad_data_files_give_one_line_errors() {
     );
     let bad_magic = dir.join("images.idx");
     std::fs::write(&bad_magic, [0u8, 0, 8, 1, 0, 0, 0, 0]).unwrap();
-    let idx = format!(
-        "[[tasks]]\nkind = \"projected_binary_classification\"\nimages_file = \"images.idx\"\n\
-         labels_file = \"images.idx\"\nclasses = [0, 1]\nfeatures_size = 2\n\
-         num_train_examples = 2\nnum_valid_examples = 1\n"
-    );
-    let tasks = write(&dir, "idx.toml", &idx);
+    let idx = "[[tasks]]\nkind = \"projected_binary_classification\"\nimages_file = \"images.idx\"\n\
+               labels_file = \"images.idx\"\nclasses = [0, 1]\nfeatures_size = 2\n\
+               num_train_examples = 2\nnum_valid_examples = 1\n";
+    let tasks = write(&dir, "idx.toml", idx);
     assert_one_line_error(
         &eval(&tasks),
         &["images.idx", "not an IDX images file", "0x00000801"],
