@@ -6,6 +6,7 @@
 //! - [`exec`]: the executors (interpreter, JIT) of one evaluation on one task, their shared
 //!   contract, and the one place that chooses between them.
 //! - [`eval`]: evaluation over a task collection (per-task random streams, combination).
+//! - [`baselines`]: logistic regression and the 2-layer network, tuned, to compare with.
 //! - [`search`]: regularized evolution, with FEC and the train budget around its evaluations.
 //! - [`experiment`]: configs, the T_search / T_select / T_final loop, summaries.
 //! - [`verify`]: differential fuzzing of the JIT against the interpreter.
@@ -21,6 +22,8 @@ pub mod task;
 pub mod exec;
 
 pub mod eval;
+
+pub mod baselines;
 
 pub mod search;
 

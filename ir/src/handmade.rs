@@ -19,6 +19,27 @@ pub fn linear(learning_rate: f64) -> Algorithm {
     }
 }
 
+/// Logistic regression with a bias, trained by SGD with learning rate `learning_rate` (uses
+/// s1..s5, v1..v2). On an ACCURACY task the executor writes `sigmoid(s1)` back into `s1` after
+/// Predict (SEMANTICS.md §4), so the Learn step `w += lr (y - sigmoid(w·x + b)) x`,
+/// `b += lr (y - sigmoid(w·x + b))` is the gradient step of the log loss: [`linear`] plus a bias.
+pub fn logistic_regression(learning_rate: f64) -> Algorithm {
+    Algorithm {
+        setup: vec![Instruction::constant(2, learning_rate)],
+        predict: vec![
+            Instruction::new(Op::VectorInnerProduct, 0, 1, 1),
+            Instruction::new(Op::ScalarSum, 1, 5, 1),
+        ],
+        learn: vec![
+            Instruction::new(Op::ScalarDiff, 0, 1, 3),
+            Instruction::new(Op::ScalarProduct, 3, 2, 4),
+            Instruction::new(Op::ScalarVectorProduct, 4, 0, 2),
+            Instruction::new(Op::VectorSum, 1, 2, 1),
+            Instruction::new(Op::ScalarSum, 5, 4, 5),
+        ],
+    }
+}
+
 /// The hand-made 2-layer ReLU network with biases, trained by SGD (learning rate 0.01, init scales
 /// 0.1; uses s1..s4, v1..v8, m0..m1).
 pub fn neural_net() -> Algorithm {

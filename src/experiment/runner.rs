@@ -5,6 +5,7 @@
 use super::checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointView, RunState};
 use super::config::{Baseline, Experiment, ParallelMode};
 use super::summary::{ExperimentRecord, Summary};
+use crate::baselines::{self, FinalReport, TaskStats};
 use crate::eval::Evaluator;
 use crate::exec::ExecutorChoice;
 use crate::exec::tiering::CompileService;
@@ -16,7 +17,7 @@ use crate::search::{
     TransportError,
 };
 use crate::task::spec::{TaskSpec, build_tasks, build_tasks_with_seeds};
-use crate::task::{Task, TaskError};
+use crate::task::{EvalType, Task, TaskError};
 use amlz_ir::{Algorithm, Rng, handmade};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -568,13 +569,13 @@ fn summarize(
         experiment.fitness_combination,
         options.executor,
     );
-    let final_fitness = final_eval
-        .evaluate(
-            &winner.algorithm,
-            experiment.space.counts,
-            scoring_seed(seed),
-        )?
-        .fitness;
+    let final_evaluation = final_eval.evaluate(
+        &winner.algorithm,
+        experiment.space.counts,
+        scoring_seed(seed),
+    )?;
+    let final_fitness = final_evaluation.fitness;
+    let final_report = final_report(&mut final_eval, final_evaluation.per_task, seed)?;
     let seconds = start.elapsed().as_secs_f64();
     let (weighted, evaluations) = state.fec_weighted;
     Ok(Summary {
@@ -603,7 +604,27 @@ fn summarize(
         ranks: ranks as u64,
         mode: experiment.parallel.mode.name().to_string(),
         migrations: state.migrations,
+        final_report,
     })
+}
+
+/// The winner's T_final accuracies (`per_task`) beside the tuned baselines, when every T_final
+/// task is scored by accuracy; `None` otherwise.
+fn final_report(
+    final_eval: &mut Evaluator,
+    per_task: Vec<f64>,
+    seed: u64,
+) -> Result<Option<FinalReport>, RunError> {
+    let tasks = final_eval.tasks();
+    if tasks.is_empty() || tasks.iter().any(|t| t.eval_type != EvalType::Accuracy) {
+        return Ok(None);
+    }
+    let names = tasks.iter().map(|t| t.name.clone()).collect();
+    Ok(Some(FinalReport {
+        tasks: names,
+        algorithm: TaskStats::of(per_task),
+        baselines: baselines::tune_all(final_eval, scoring_seed(seed))?,
+    }))
 }
 
 /// Runs a batch of experiments, those of slots `first..first + threads` on this rank's threads

@@ -1,5 +1,6 @@
 //! The machine-readable summary of a search (`amlz search --summary-json`).
 
+use crate::baselines::FinalReport;
 use crate::search::IslandFigures;
 use serde::{Deserialize, Serialize};
 
@@ -78,4 +79,9 @@ pub struct Summary {
     pub mode: String,
     /// Migration rounds over all experiments.
     pub migrations: u64,
+    /// When every T_final task is scored by accuracy: the winner's per-task accuracy on T_final,
+    /// mean and spread, beside logistic regression and the 2-layer network tuned on the same
+    /// tasks (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_report: Option<FinalReport>,
 }

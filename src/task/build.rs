@@ -8,7 +8,7 @@ use super::csv::{CsvData, csv_task, read_csv};
 use super::error::{DataProblem, SpecProblem, TaskError};
 use super::generate::{self, Example, Sizes};
 use super::idx::{read_idx_images, read_idx_labels};
-use super::projected::{LabelledData, projected_binary_classification};
+use super::projected::{LabelledData, PairChoice, projected_task};
 use super::spec::{TaskKind, TaskSpec};
 
 /// Builds the tasks of a collection with the seeds of its lists or the defaults. Relative data
@@ -70,14 +70,9 @@ fn build(
             },
             Source::Fixed(train, valid) => generate::fixed(train, valid, &settings, data_seed)?,
             Source::Csv(train, valid) => csv_task(train, valid, &settings, data_seed)?,
-            Source::Labelled(data, classes) => projected_binary_classification(
-                data,
-                *classes,
-                sizes(),
-                &settings,
-                param_seed,
-                data_seed,
-            )?,
+            Source::Labelled(data, choice) => {
+                projected_task(data, choice, i, sizes(), &settings, (param_seed, data_seed))?
+            }
         };
         task.name = format!("{} #{i}", task.name);
         tasks.push(task);
@@ -93,8 +88,8 @@ enum Source<'a> {
     Fixed(&'a [Example], &'a [Example]),
     /// `csv`: the train and validation files.
     Csv(CsvData, CsvData),
-    /// `projected_binary_classification`: the source data and the two classes.
-    Labelled(LabelledData, [f64; 2]),
+    /// `projected_binary_classification`: the source data and how tasks get their classes.
+    Labelled(LabelledData, PairChoice),
 }
 
 impl<'a> Source<'a> {
@@ -128,8 +123,9 @@ impl<'a> Source<'a> {
                 Ok(Source::Fixed(train, valid))
             }
             TaskKind::Csv => {
-                let train = read_csv(&path(&spec.train_file))?;
-                let valid = read_csv(&path(&spec.valid_file))?;
+                let label = spec.label_column.as_deref();
+                let train = read_csv(&path(&spec.train_file))?.with_label_column(label)?;
+                let valid = read_csv(&path(&spec.valid_file))?.with_label_column(label)?;
                 let file = |d: &CsvData| format!("the file {}", d.path.display());
                 spec.check_given(
                     "features_size",
@@ -153,30 +149,41 @@ impl<'a> Source<'a> {
                 Ok(Source::Csv(train, valid))
             }
             TaskKind::ProjectedBinaryClassification => {
-                let classes = spec.classes.unwrap_or_default();
-                if spec.source_file.is_some() {
-                    let csv = read_csv(&path(&spec.source_file))?;
-                    return Ok(Source::Labelled(LabelledData::from_csv(csv), classes));
-                }
-                let images_file = path(&spec.images_file);
-                let labels_file = path(&spec.labels_file);
-                let images = read_idx_images(&images_file)?;
-                let labels = read_idx_labels(&labels_file)?;
-                if labels.len() != images.count {
-                    return Err(TaskError::Data {
-                        path: labels_file,
-                        line: None,
-                        problem: DataProblem::IdxCountMismatch {
-                            images_file,
-                            images: images.count,
-                            labels: labels.len(),
-                        },
-                    });
-                }
-                let data = LabelledData::from_idx(&images, &labels, &images_file);
-                Ok(Source::Labelled(data, classes))
+                let data = if spec.source_file.is_some() {
+                    let csv = read_csv(&path(&spec.source_file))?
+                        .with_label_column(spec.label_column.as_deref())?;
+                    LabelledData::from_csv(csv)
+                } else {
+                    read_idx_source(&path(&spec.images_file), &path(&spec.labels_file))?
+                };
+                let choice = PairChoice::new(
+                    spec.classes,
+                    spec.class_pairs.as_deref(),
+                    spec.held_out_pairs.as_deref(),
+                    &data,
+                )?;
+                Ok(Source::Labelled(data, choice))
             }
             _ => Ok(Source::Generated),
         }
     }
+}
+
+/// IDX images and their labels as one labelled data set; the two files must hold as many
+/// examples.
+fn read_idx_source(images_file: &Path, labels_file: &Path) -> Result<LabelledData, TaskError> {
+    let images = read_idx_images(images_file)?;
+    let labels = read_idx_labels(labels_file)?;
+    if labels.len() != images.count {
+        return Err(TaskError::Data {
+            path: labels_file.to_path_buf(),
+            line: None,
+            problem: DataProblem::IdxCountMismatch {
+                images_file: images_file.to_path_buf(),
+                images: images.count,
+                labels: labels.len(),
+            },
+        });
+    }
+    Ok(LabelledData::from_idx(&images, &labels, images_file))
 }

@@ -36,6 +36,45 @@ impl CsvData {
     pub fn num_rows(&self) -> usize {
         self.labels.len()
     }
+
+    /// The same data with the column named `name` as the label (moved to the end of the header)
+    /// and every other column a feature, in file order; `None` keeps the last column. A name the
+    /// header lacks is an error listing the columns.
+    pub fn with_label_column(self, name: Option<&str>) -> Result<CsvData, TaskError> {
+        let Some(name) = name else {
+            return Ok(self);
+        };
+        let Some(k) = self.header.iter().position(|c| c == name) else {
+            return Err(TaskError::Data {
+                problem: DataProblem::NoLabelColumn {
+                    name: name.to_string(),
+                    columns: self.header.clone(),
+                },
+                path: self.path,
+                line: None,
+            });
+        };
+        let columns = self.header.len();
+        if k + 1 == columns {
+            return Ok(self);
+        }
+        let mut features = Vec::with_capacity(self.features.len());
+        let mut labels = Vec::with_capacity(self.labels.len());
+        for (row, &last) in self.features.chunks_exact(columns - 1).zip(&self.labels) {
+            labels.push(row[k]);
+            features.extend(row[..k].iter().chain(&row[k + 1..]));
+            features.push(last);
+        }
+        let mut header = self.header;
+        let label = header.remove(k);
+        header.push(label);
+        Ok(CsvData {
+            path: self.path,
+            header,
+            features,
+            labels,
+        })
+    }
 }
 
 /// Reads and parses a CSV file (see the module doc for the format).
@@ -214,6 +253,23 @@ mod tests {
         assert_eq!(
             parse("a,label\n").unwrap_err().to_string(),
             "d/t.csv: no data rows after the header"
+        );
+    }
+
+    #[test]
+    fn a_named_label_column_becomes_the_label() {
+        let d = parse("y,a,b\n1,2,3\n4,5,6\n").unwrap();
+        let moved = d.clone().with_label_column(Some("y")).unwrap();
+        assert_eq!(moved.header, vec!["a", "b", "y"]);
+        assert_eq!(moved.features, vec![2.0, 3.0, 5.0, 6.0]);
+        assert_eq!(moved.labels, vec![1.0, 4.0]);
+        let middle = d.clone().with_label_column(Some("a")).unwrap();
+        assert_eq!(middle.features, vec![1.0, 3.0, 4.0, 6.0]);
+        assert_eq!(d.clone().with_label_column(Some("b")).unwrap(), d);
+        let e = d.with_label_column(Some("label")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "d/t.csv: no column `label` for `label_column` (columns: y, a, b)"
         );
     }
 

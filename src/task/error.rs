@@ -130,6 +130,20 @@ pub enum DataProblem {
         /// Bytes the header implies.
         expected: usize,
     },
+    /// The data set to classify has fewer than two distinct labels, so no pair can be drawn.
+    #[error("{found} distinct label(s); two classes need at least 2")]
+    FewClasses {
+        /// Distinct labels in the data.
+        found: usize,
+    },
+    /// The `label_column` named is not a column of the CSV header.
+    #[error("no column `{name}` for `label_column` (columns: {})", .columns.join(", "))]
+    NoLabelColumn {
+        /// The name given.
+        name: String,
+        /// The header's columns, in file order.
+        columns: Vec<String>,
+    },
     /// The IDX images file and labels file hold different numbers of examples.
     #[error("{labels} labels, but the images file {} has {images} images", .images_file.display())]
     IdxCountMismatch {
@@ -265,6 +279,54 @@ pub enum SpecProblem {
         /// The source.
         what: String,
     },
+    /// Two keys that exclude each other are both given.
+    #[error("`{key}` cannot be given together with `{other}`")]
+    Conflict {
+        /// The key reported.
+        key: &'static str,
+        /// The key it conflicts with.
+        other: &'static str,
+    },
+    /// A list of class pairs is empty.
+    #[error("`{key}` is empty; give at least one pair [a, b]")]
+    EmptyPairs {
+        /// `classes`, `class_pairs` or `held_out_pairs`.
+        key: &'static str,
+    },
+    /// A class label is NaN or infinite.
+    #[error("`{key}` has a label that is not a finite number")]
+    PairNotFinite {
+        /// `classes`, `class_pairs` or `held_out_pairs`.
+        key: &'static str,
+    },
+    /// A pair of a list names the same label twice.
+    #[error("`{key}` has the pair [{class}, {class}]; a pair names two different labels")]
+    SamePair {
+        /// `class_pairs` or `held_out_pairs`.
+        key: &'static str,
+        /// The label.
+        class: f64,
+    },
+    /// A label of `class_pairs` or `held_out_pairs` does not occur in the source data.
+    #[error("`{key}` names class {class}, which does not occur in {what}")]
+    PairClassAbsent {
+        /// `class_pairs` or `held_out_pairs`.
+        key: &'static str,
+        /// The label.
+        class: f64,
+        /// The source.
+        what: String,
+    },
+    /// Every pair of the source's labels is held out: nothing is left to draw.
+    #[error(
+        "`held_out_pairs` holds out all {pairs} pairs of the labels of {what}; none is left to draw"
+    )]
+    NoPairLeft {
+        /// Pairs of the source's labels.
+        pairs: usize,
+        /// The source.
+        what: String,
+    },
     /// The projected classification source is given both or neither way.
     #[error("give either `source_file` (CSV) or both `images_file` and `labels_file` (IDX)")]
     Source,
@@ -300,7 +362,13 @@ impl SpecProblem {
             | SpecProblem::Mismatch { key, .. }
             | SpecProblem::TooManySeeds { key, .. }
             | SpecProblem::FixedFeatures { key, .. }
-            | SpecProblem::FixedNotFinite { key, .. } => Some(key),
+            | SpecProblem::FixedNotFinite { key, .. }
+            | SpecProblem::Conflict { key, .. }
+            | SpecProblem::EmptyPairs { key }
+            | SpecProblem::PairNotFinite { key }
+            | SpecProblem::SamePair { key, .. }
+            | SpecProblem::PairClassAbsent { key, .. } => Some(key),
+            SpecProblem::NoPairLeft { .. } => Some("held_out_pairs"),
             SpecProblem::FeaturesOutOfRange(_) => Some("features_size"),
             SpecProblem::MaxAbsError(_) => Some("max_abs_error"),
             SpecProblem::Increment(_) => Some("increment"),

@@ -2,10 +2,14 @@
 //! each example projected to F dimensions by a fixed random Gaussian matrix, features standardised,
 //! labels 0/1, scored by accuracy.
 //!
+//! The two classes are given (`classes`), taken from a list by task index (`class_pairs`), or
+//! drawn ([`PairChoice`]).
+//!
 //! Draws:
 //! - `Rng::new(param_seed)`: the projection `P`, `F × D` row-major N(0,1) draws (D = the source's
 //!   feature count); projected features are `P x`, each sum in index order.
-//! - `Rng::new(data_seed)`: a Fisher–Yates shuffle of the indices (in file order) of the source
+//! - `Rng::new(data_seed)`: for a drawn pair first `below(candidates)`, the index of the pair
+//!   among the candidates ([`candidate_pairs`]); then a Fisher–Yates shuffle of the indices (in file order) of the source
 //!   examples whose label is one of the two classes; the first `num_train` become the train
 //!   examples, the next `num_valid` the validation examples; then the epoch orders.
 //!
@@ -64,6 +68,106 @@ impl LabelledData {
     }
 }
 
+/// How the tasks of a collection get their two classes `[a, b]` (`a` becomes label 0, `b` 1).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PairChoice {
+    /// Every task has this pair (`classes`).
+    Fixed([f64; 2]),
+    /// Task `i` has pair `i mod len` of the list (`class_pairs`).
+    Cycle(Vec<[f64; 2]>),
+    /// Each task draws one of these candidates from its data stream (all pairs of the source's
+    /// labels minus `held_out_pairs`, [`candidate_pairs`]).
+    Draw(Vec<[f64; 2]>),
+}
+
+impl PairChoice {
+    /// The choice a collection's keys describe, checked against `data`: every named class must
+    /// occur in it, and a draw needs at least one pair left.
+    pub fn new(
+        classes: Option<[f64; 2]>,
+        class_pairs: Option<&[[f64; 2]]>,
+        held_out_pairs: Option<&[[f64; 2]]>,
+        data: &LabelledData,
+    ) -> Result<PairChoice, TaskError> {
+        if let Some(classes) = classes {
+            return Ok(PairChoice::Fixed(classes));
+        }
+        let what = || format!("the data of {}", data.source.display());
+        let labels = class_labels(&data.labels);
+        let named = [
+            ("class_pairs", class_pairs),
+            ("held_out_pairs", held_out_pairs),
+        ];
+        for (key, pairs) in named {
+            for &class in pairs.unwrap_or_default().iter().flatten() {
+                if !labels.contains(&class) {
+                    let what = what();
+                    return Err(SpecProblem::PairClassAbsent { key, class, what }.into());
+                }
+            }
+        }
+        if let Some(pairs) = class_pairs {
+            return Ok(PairChoice::Cycle(pairs.to_vec()));
+        }
+        if labels.len() < 2 {
+            return Err(TaskError::Data {
+                path: data.source.clone(),
+                line: None,
+                problem: DataProblem::FewClasses {
+                    found: labels.len(),
+                },
+            });
+        }
+        let candidates = candidate_pairs(&labels, held_out_pairs.unwrap_or_default());
+        if candidates.is_empty() {
+            let pairs = labels.len() * (labels.len() - 1) / 2;
+            return Err(SpecProblem::NoPairLeft {
+                pairs,
+                what: what(),
+            }
+            .into());
+        }
+        Ok(PairChoice::Draw(candidates))
+    }
+
+    /// The pair of task `index`, drawing from `data_rng` (the task's data stream) for a draw.
+    pub fn pick(&self, index: usize, data_rng: &mut Rng) -> [f64; 2] {
+        match self {
+            PairChoice::Fixed(pair) => *pair,
+            PairChoice::Cycle(pairs) => pairs[index % pairs.len()],
+            PairChoice::Draw(pairs) => pairs[data_rng.below(pairs.len())],
+        }
+    }
+}
+
+/// The distinct labels of a data set, ascending (`f64::total_cmp`; -0.0 and 0.0 are one label).
+pub fn class_labels(labels: &[f64]) -> Vec<f64> {
+    let mut distinct = labels.to_vec();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup_by(|a, b| a == b);
+    distinct
+}
+
+/// The pairs a task may draw: `[a, b]` with `a < b` over the ascending `labels`, in
+/// lexicographic order (`[l0, l1], [l0, l2], …, [l1, l2], …`), without those in `held_out`
+/// (in either order).
+pub fn candidate_pairs(labels: &[f64], held_out: &[[f64; 2]]) -> Vec<[f64; 2]> {
+    let held = |a: f64, b: f64| {
+        held_out
+            .iter()
+            .any(|&[x, y]| (x == a && y == b) || (x == b && y == a))
+    };
+    let mut pairs = Vec::new();
+    for (i, &a) in labels.iter().enumerate() {
+        for &b in &labels[i + 1..] {
+            if !held(a, b) {
+                pairs.push([a, b]);
+            }
+        }
+    }
+    pairs
+}
+
 /// The projection matrix of a task: `F × D` N(0,1) draws, row-major, from `Rng::new(param_seed)`.
 pub fn projection(features: usize, dim: usize, param_seed: u64) -> Vec<f64> {
     let mut rng = Rng::new(param_seed);
@@ -80,6 +184,23 @@ pub fn projected_binary_classification(
     param_seed: u64,
     data_seed: u64,
 ) -> Result<Task, TaskError> {
+    let choice = PairChoice::Fixed(classes);
+    projected_task(data, &choice, 0, sizes, settings, (param_seed, data_seed))
+}
+
+/// Task `index` of a projected collection whose pairs `choice` gives, seeded
+/// `(param_seed, data_seed)`: its pair is picked first (a drawn pair from the data stream), then
+/// the task is built as [`projected_binary_classification`] builds it.
+pub fn projected_task(
+    data: &LabelledData,
+    choice: &PairChoice,
+    index: usize,
+    sizes: Sizes,
+    settings: &TaskSettings,
+    (param_seed, data_seed): (u64, u64),
+) -> Result<Task, TaskError> {
+    let mut rng = Rng::new(data_seed);
+    let classes = choice.pick(index, &mut rng);
     if data.dim == 0 {
         return Err(TaskError::Data {
             path: data.source.clone(),
@@ -113,7 +234,6 @@ pub fn projected_binary_classification(
         }
         .into());
     }
-    let mut rng = Rng::new(data_seed);
     rng.shuffle(&mut chosen);
     let f = sizes.features;
     let p = projection(f, data.dim, param_seed);
@@ -189,4 +309,56 @@ fn column_stats(values: &[f64], f: usize) -> (Vec<f64>, Vec<f64>) {
         .map(|s| if s > 0.0 && s.is_finite() { s } else { 1.0 })
         .collect();
     (mean, std)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(labels: &[f64]) -> LabelledData {
+        LabelledData {
+            source: "d.csv".into(),
+            dim: 1,
+            features: labels.to_vec(),
+            labels: labels.to_vec(),
+        }
+    }
+
+    #[test]
+    fn candidates_are_the_lexicographic_pairs_minus_the_held_out() {
+        assert_eq!(
+            class_labels(&[2.0, -0.0, 1.0, 0.0, 2.0]),
+            vec![-0.0, 1.0, 2.0]
+        );
+        let all = candidate_pairs(&[0.0, 1.0, 2.0], &[]);
+        assert_eq!(all, vec![[0.0, 1.0], [0.0, 2.0], [1.0, 2.0]]);
+        let some = candidate_pairs(&[0.0, 1.0, 2.0], &[[2.0, 0.0]]);
+        assert_eq!(some, vec![[0.0, 1.0], [1.0, 2.0]]);
+    }
+
+    #[test]
+    fn pairs_are_fixed_cycled_or_drawn_first_from_the_data_stream() {
+        let d = data(&[0.0, 1.0, 2.0, 1.0]);
+        let mut rng = Rng::new(7);
+        let fixed = PairChoice::new(Some([2.0, 1.0]), None, None, &d).unwrap();
+        assert_eq!(fixed.pick(5, &mut rng), [2.0, 1.0]);
+        let pairs = [[0.0, 1.0], [1.0, 2.0]];
+        let cycle = PairChoice::new(None, Some(&pairs), None, &d).unwrap();
+        assert_eq!(cycle.pick(3, &mut rng), [1.0, 2.0]);
+        let held = [[0.0, 1.0]];
+        let draw = PairChoice::new(None, None, Some(&held), &d).unwrap();
+        assert_eq!(draw, PairChoice::Draw(vec![[0.0, 2.0], [1.0, 2.0]]));
+        let expected = [[0.0, 2.0], [1.0, 2.0]][Rng::new(9).below(2)];
+        assert_eq!(draw.pick(0, &mut Rng::new(9)), expected);
+        let e = PairChoice::new(None, Some(&[[0.0, 5.0]]), None, &d).unwrap_err();
+        assert!(e.to_string().contains("class 5"), "{e}");
+        let all = [[0.0, 1.0], [0.0, 2.0], [2.0, 1.0]];
+        let e = PairChoice::new(None, None, Some(&all), &d).unwrap_err();
+        assert!(e.to_string().contains("all 3 pairs"), "{e}");
+        let e = PairChoice::new(None, None, None, &data(&[4.0])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "d.csv: 1 distinct label(s); two classes need at least 2"
+        );
+    }
 }

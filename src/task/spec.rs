@@ -229,6 +229,19 @@ pub struct TaskSpec {
     /// second 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classes: Option<[f64; 2]>,
+    /// `projected_binary_classification`: instead of `classes`, a list of pairs; task `i` takes
+    /// pair `i mod len` (so that T_select and T_final can cover exactly the held-out pairs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_pairs: Option<Vec<[f64; 2]>>,
+    /// `projected_binary_classification` without `classes` or `class_pairs`: pairs each task's
+    /// drawn pair must not be (in either order); the draw is among all other pairs of the
+    /// source's labels (SEMANTICS.md §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out_pairs: Option<Vec<[f64; 2]>>,
+    /// `csv` and `projected_binary_classification` with a CSV source: the header name of the
+    /// label column (default: the last column). Every other column is a feature, in file order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_column: Option<String>,
 }
 
 fn one() -> usize {
@@ -281,6 +294,9 @@ impl TaskSpec {
             images_file: None,
             labels_file: None,
             classes: None,
+            class_pairs: None,
+            held_out_pairs: None,
+            label_column: None,
         }
     }
 
@@ -384,11 +400,7 @@ impl TaskSpec {
             if !matches!(given, (true, false, false) | (false, true, true)) {
                 return Err(SpecProblem::Source);
             }
-            if let Some([a, b]) = self.classes
-                && a == b
-            {
-                return Err(SpecProblem::SameClasses(a));
-            }
+            self.check_pairs()?;
         }
         if let (Some(f), Some(train), Some(valid)) = (
             self.features_size,
@@ -420,8 +432,64 @@ impl TaskSpec {
         Ok(())
     }
 
+    /// Checks the class keys of a projected collection: at most one of `classes` and
+    /// `class_pairs`, `held_out_pairs` only for drawn pairs, every pair of two distinct finite
+    /// labels, no empty list.
+    fn check_pairs(&self) -> Result<(), SpecProblem> {
+        if self.classes.is_some() && self.class_pairs.is_some() {
+            return Err(SpecProblem::Conflict {
+                key: "class_pairs",
+                other: "classes",
+            });
+        }
+        if self.held_out_pairs.is_some() {
+            let other = if self.classes.is_some() {
+                Some("classes")
+            } else {
+                self.class_pairs.as_ref().map(|_| "class_pairs")
+            };
+            if let Some(other) = other {
+                return Err(SpecProblem::Conflict {
+                    key: "held_out_pairs",
+                    other,
+                });
+            }
+        }
+        if self.source_file.is_none() && self.label_column.is_some() {
+            return Err(SpecProblem::NotApplicable {
+                key: "label_column",
+                kind: self.kind,
+            });
+        }
+        let single = self.classes.map(|c| ("classes", vec![c]));
+        let lists = [
+            ("class_pairs", &self.class_pairs),
+            ("held_out_pairs", &self.held_out_pairs),
+        ];
+        let lists = lists
+            .into_iter()
+            .filter_map(|(key, list)| list.clone().map(|l| (key, l)));
+        for (key, pairs) in single.into_iter().chain(lists) {
+            if pairs.is_empty() {
+                return Err(SpecProblem::EmptyPairs { key });
+            }
+            for [a, b] in pairs {
+                if !a.is_finite() || !b.is_finite() {
+                    return Err(SpecProblem::PairNotFinite { key });
+                }
+                if a == b && key == "classes" {
+                    return Err(SpecProblem::SameClasses(a));
+                }
+                if a == b {
+                    return Err(SpecProblem::SamePair { key, class: a });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The keys that only some kinds take, and whether each is given.
-    fn kind_specific_keys(&self) -> [(&'static str, bool); 10] {
+    fn kind_specific_keys(&self) -> [(&'static str, bool); 13] {
         [
             ("param_seeds", !self.param_seeds.is_empty()),
             ("train_file", self.train_file.is_some()),
@@ -433,6 +501,9 @@ impl TaskSpec {
             ("images_file", self.images_file.is_some()),
             ("labels_file", self.labels_file.is_some()),
             ("classes", self.classes.is_some()),
+            ("class_pairs", self.class_pairs.is_some()),
+            ("held_out_pairs", self.held_out_pairs.is_some()),
+            ("label_column", self.label_column.is_some()),
         ]
     }
 
@@ -452,9 +523,6 @@ impl TaskSpec {
             TaskKind::Fixed => {
                 keys.push(("train_examples", self.train_examples.is_some()));
                 keys.push(("valid_examples", self.valid_examples.is_some()));
-            }
-            TaskKind::ProjectedBinaryClassification => {
-                keys.push(("classes", self.classes.is_some()));
             }
             _ => {}
         }
@@ -487,6 +555,10 @@ fn key_applies(key: &str, kind: TaskKind) -> bool {
         "param_seeds" => kind.has_hidden_function(),
         "train_file" | "valid_file" => kind == TaskKind::Csv,
         "increment" => kind == TaskKind::UnitTestIncrement,
+        "label_column" => matches!(
+            kind,
+            TaskKind::Csv | TaskKind::ProjectedBinaryClassification
+        ),
         "train_examples" | "valid_examples" => kind == TaskKind::Fixed,
         _ => kind == TaskKind::ProjectedBinaryClassification,
     }
