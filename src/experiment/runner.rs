@@ -55,6 +55,16 @@ pub enum Event<'a> {
     },
     /// An experiment ended.
     ExperimentEnd(&'a ExperimentRecord),
+    /// The kept algorithm (the best on T_select so far, SEMANTICS.md §8) changed: reported
+    /// after the [`Event::ExperimentEnd`] of the experiment that found it.
+    NewBest {
+        /// The experiment that found it, from 1.
+        experiment: u64,
+        /// The algorithm and its search fitness.
+        best: &'a Individual,
+        /// Its select fitness.
+        select_fitness: f64,
+    },
 }
 
 /// A search that could not run.
@@ -419,7 +429,14 @@ pub fn run_with(
             }
             records.push(record);
             if best.as_ref().is_none_or(|(_, s)| select_fitness > *s) {
-                best = Some((found, select_fitness));
+                let (kept, _) = best.insert((found, select_fitness));
+                if report {
+                    on_event(Event::NewBest {
+                        experiment: records.last().map_or(0, |r| r.index),
+                        best: kept,
+                        select_fitness,
+                    });
+                }
             }
             let best_select = best.as_ref().map_or(0.0, |(_, s)| *s);
             let sufficient = experiment

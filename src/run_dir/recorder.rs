@@ -1,0 +1,106 @@
+//! [`Recorder`]: a search's events written into its run directory as they happen.
+
+use super::{BestRecord, ProgressRecord, RunDir, RunDirError};
+use crate::experiment::{Event, Summary};
+use std::time::Instant;
+
+/// Writes a running search's events into a [`RunDir`]: a `progress.jsonl` line per progress
+/// report, `best.txt` and `best.json` whenever the kept algorithm changes, the summary at the
+/// end. The first write that fails stops the writing; the error is kept for [`Recorder::finish`].
+pub struct Recorder {
+    dir: RunDir,
+    start: Instant,
+    /// Individuals of the experiments that have ended.
+    done: u64,
+    best: Option<BestRecord>,
+    error: Option<RunDirError>,
+}
+
+impl Recorder {
+    /// A recorder into `dir` for a run that started at `start`.
+    pub fn new(dir: RunDir, start: Instant) -> Recorder {
+        Recorder {
+            dir,
+            start,
+            done: 0,
+            best: None,
+            error: None,
+        }
+    }
+
+    /// Records one event. Returns the error of the write that failed first, once (the caller
+    /// may warn); later events are not written.
+    pub fn event(&mut self, event: &Event<'_>) -> Option<&RunDirError> {
+        if self.error.is_some() {
+            return None;
+        }
+        let result = match event {
+            Event::ExperimentStart { .. } => Ok(()),
+            Event::Progress {
+                experiment,
+                progress: p,
+            } => {
+                let c = p.counters;
+                self.dir.append_progress(&ProgressRecord {
+                    experiment: *experiment,
+                    individuals: p.individuals,
+                    run_individuals: self.done + p.individuals,
+                    elapsed_s: p.elapsed.as_secs_f64(),
+                    run_seconds: self.start.elapsed().as_secs_f64(),
+                    individuals_per_second: p.individuals_per_second,
+                    best: p.best,
+                    mean: p.mean,
+                    stdev: p.stdev,
+                    fec_hit_rate: c.and_then(|c| c.fec_hit_rate()),
+                    compile_cache_hit_rate: c.and_then(|c| c.native_rate()),
+                })
+            }
+            Event::ExperimentEnd(r) => {
+                self.done += r.individuals;
+                Ok(())
+            }
+            Event::NewBest {
+                experiment,
+                best,
+                select_fitness,
+            } => {
+                let record = BestRecord {
+                    experiment: *experiment,
+                    run_individuals: self.done,
+                    run_seconds: self.start.elapsed().as_secs_f64(),
+                    search_fitness: best.fitness,
+                    select_fitness: *select_fitness,
+                    final_fitness: None,
+                    algorithm: amlz_ir::print_algorithm(&crate::experiment::runner::strip_no_ops(
+                        &best.algorithm,
+                    )),
+                    algorithm_live: amlz_ir::print_algorithm(
+                        &amlz_ir::analysis::eliminate_dead_code(&best.algorithm),
+                    ),
+                };
+                let written = self.dir.write_best(&record);
+                self.best = Some(record);
+                written
+            }
+        };
+        self.error = result.err();
+        self.error.as_ref()
+    }
+
+    /// Ends the run: `best.json` gets the final fitness, then the summary and the end-of-run
+    /// files are written and `run.json` is marked finished.
+    ///
+    /// # Errors
+    /// The first write that failed, during the run or now.
+    pub fn finish(mut self, summary: &Summary, summary_json: &str) -> Result<(), RunDirError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if let Some(best) = &mut self.best {
+            best.final_fitness = Some(summary.final_fitness);
+            self.dir.write_best(best)?;
+        }
+        self.dir
+            .finish(summary_json, &summary.algorithm, &summary.algorithm_live)
+    }
+}
