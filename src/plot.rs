@@ -183,6 +183,24 @@ struct Axis {
     mark: Option<f64>,
 }
 
+/// A tick label: whole numbers, thousands as `k` and millions as `M`.
+fn tick(x: f64) -> String {
+    let a = x.abs();
+    if a >= 1e6 {
+        format!("{}M", trim(x / 1e6))
+    } else if a >= 1e4 {
+        format!("{}k", trim(x / 1e3))
+    } else {
+        trim(x)
+    }
+}
+
+/// `x` with at most two decimals, trailing zeros dropped.
+fn trim(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Records grouped by experiment, in order.
 fn experiments(records: &[ProgressRecord]) -> Vec<&[ProgressRecord]> {
     records
@@ -213,6 +231,7 @@ where
         .build_cartesian_2d(0.0..x_max, 0.0..1.0f64)?;
     chart
         .configure_mesh()
+        .x_label_formatter(&|x| tick(*x))
         .x_desc(axis.label)
         .y_desc("search fitness")
         .label_style(("sans-serif", 16))
@@ -220,17 +239,27 @@ where
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
     let grey = RGBColor(150, 150, 150);
-    for exp in experiments(records).iter().skip(1) {
+    for (k, exp) in experiments(records).iter().skip(1).enumerate() {
         let x = (axis.start)(&exp[0]);
-        chart.draw_series(LineSeries::new([(x, 0.0), (x, 1.0)], grey.stroke_width(1)))?;
+        let line =
+            chart.draw_series(LineSeries::new([(x, 0.0), (x, 1.0)], grey.stroke_width(1)))?;
+        if k == 0 {
+            line.label("experiment start").legend(move |(x, y)| {
+                PathElement::new([(x, y), (x + 20, y)], grey.stroke_width(1))
+            });
+        }
     }
     if let Some(level) = marks.sufficient_fitness {
-        chart.draw_series(DashedLineSeries::new(
-            [(0.0, level), (x_max, level)],
-            6,
-            4,
-            RED.mix(0.5).stroke_width(1),
-        ))?;
+        let pink = RED.mix(0.5);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, level), (x_max, level)],
+                6,
+                4,
+                pink.stroke_width(1),
+            ))?
+            .label(format!("sufficient_fitness {level}"))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], pink.stroke_width(1)));
     }
     let best_colour = RGBColor(31, 119, 180);
     let mean_colour = RGBColor(255, 127, 14);

@@ -136,7 +136,6 @@ fn verbosity(args: &SearchArgs) -> Verbosity {
 
 /// Runs `amlz search`.
 pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
-    let start = Instant::now();
     let (experiment, text) = load(args)?;
     if let Some(s) = args.max_seconds
         && (s.is_nan() || s <= 0.0)
@@ -156,11 +155,8 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
     let transport = transport.as_mut();
     let rank0 = transport.rank() == 0;
     let threads = experiment::runner::thread_count(&experiment, &options);
-    let mut recorder = match &args.out {
-        Some(dir) if rank0 => Some(Recorder::new(
-            open_run_dir(dir, &experiment, &text, &options, threads)?,
-            start,
-        )),
+    let run_dir = match &args.out {
+        Some(dir) if rank0 => Some(open_run_dir(dir, &experiment, &text, &options, threads)?),
         _ => None,
     };
     let verbosity = if rank0 {
@@ -185,9 +181,12 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
     let limits = StopLimits {
         max_individuals: experiment.max_individuals,
         max_experiments: experiment.max_experiments,
-        deadline: max_seconds(&experiment, &options).map(|s| start + Duration::from_secs_f64(s)),
+        deadline: max_seconds(&experiment, &options)
+            .map(|s| Instant::now() + Duration::from_secs_f64(s)),
     };
     let mut display = ProgressDisplay::new(verbosity, limits);
+    // The search's own clock starts now: the run directory's times follow the summary's.
+    let mut recorder = run_dir.map(|dir| Recorder::new(dir, Instant::now()));
     let summary = experiment::runner::run_with(&experiment, &options, transport, |event| {
         display.event(&event);
         if let Some(e) = recorder.as_mut().and_then(|r| r.event(&event)) {
