@@ -210,3 +210,21 @@ fn plot_errors_are_one_line_with_exit_code_2() {
     std::fs::write(empty.join("progress.jsonl"), format!("{good}\n{{\"exper")).unwrap();
     stdout_of(&amlz(&["plot", empty.to_str().unwrap()]));
 }
+
+#[test]
+fn a_run_that_cannot_start_leaves_no_run_directory() {
+    let d = scratch("abandon");
+    let demo = std::fs::read_to_string("examples/demo_linear.toml").unwrap();
+    let (head, rest) = demo.split_at(demo.find("[[select_tasks]]").unwrap());
+    let head = &head[..head.find("[[search_tasks]]").unwrap()];
+    let missing = "[[search_tasks]]\nkind = \"csv\"\ntrain_file = \"missing.csv\"\nvalid_file = \"missing.csv\"\n";
+    let cfg = write(&d, "bad.toml", &format!("{head}{missing}{rest}"));
+    let out = d.join("out");
+    let run = amlz(&["search", "--config", &cfg, "--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("missing.csv"));
+    assert!(
+        !out.exists(),
+        "the directory it made is gone, so --out can be used again"
+    );
+}

@@ -187,15 +187,21 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
     let mut display = ProgressDisplay::new(verbosity, limits);
     // The search's own clock starts now: the run directory's times follow the summary's.
     let mut recorder = run_dir.map(|dir| Recorder::new(dir, Instant::now()));
-    let summary = experiment::runner::run_with(&experiment, &options, transport, |event| {
+    let result = experiment::runner::run_with(&experiment, &options, transport, |event| {
         display.event(&event);
         if let Some(e) = recorder.as_mut().and_then(|r| r.event(&event)) {
             display.println(&format!(
                 "amlz search: warning: {e}; the run directory is no longer written"
             ));
         }
-    })
-    .map_err(|e| {
+    });
+    display.finish();
+    if result.is_err()
+        && let Some(r) = recorder.take()
+    {
+        r.abandon();
+    }
+    let summary = result.map_err(|e| {
         if transport.ranks() > 1 {
             // The other ranks may wait in a round: end the whole job rather than hang it.
             eprintln!("amlz: error: rank {}: {e}", transport.rank());
@@ -203,7 +209,6 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
         }
         CliError::input(e)
     })?;
-    display.finish();
     if !rank0 {
         return Ok(ExitCode::SUCCESS);
     }

@@ -172,6 +172,17 @@ impl RunDir {
         self.write_info()
     }
 
+    /// Undoes [`RunDir::create`] for a run that could not start (a task file that fails to
+    /// load): removes the files it wrote, and the directory if that leaves it empty, so that the
+    /// same `--out` can be used again. Best effort; nothing else is touched.
+    pub fn abandon(self) {
+        drop(self.progress);
+        for name in [CONFIG, RUN_INFO, PROGRESS, BEST_TXT, BEST_JSON] {
+            let _ = std::fs::remove_file(self.root.join(name));
+        }
+        let _ = std::fs::remove_dir(&self.root);
+    }
+
     fn write_info(&self) -> Result<(), RunDirError> {
         let json = serde_json::to_string_pretty(&self.info).expect("records serialise");
         self.write(RUN_INFO, json.as_bytes())

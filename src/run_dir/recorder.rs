@@ -14,6 +14,8 @@ pub struct Recorder {
     done: u64,
     best: Option<BestRecord>,
     error: Option<RunDirError>,
+    /// Whether a progress line or a best algorithm was written.
+    wrote: bool,
 }
 
 impl Recorder {
@@ -25,6 +27,7 @@ impl Recorder {
             done: 0,
             best: None,
             error: None,
+            wrote: false,
         }
     }
 
@@ -34,6 +37,7 @@ impl Recorder {
         if self.error.is_some() {
             return None;
         }
+        self.wrote |= matches!(event, Event::Progress { .. } | Event::NewBest { .. });
         let result = match event {
             Event::ExperimentStart { .. } => Ok(()),
             Event::Progress {
@@ -85,6 +89,14 @@ impl Recorder {
         };
         self.error = result.err();
         self.error.as_ref()
+    }
+
+    /// For a run that failed: undoes the run directory ([`RunDir::abandon`]) if nothing of the
+    /// search was written yet (it failed to start); else leaves it, unfinished, for a look.
+    pub fn abandon(self) {
+        if !self.wrote {
+            self.dir.abandon();
+        }
     }
 
     /// Ends the run: `best.json` gets the final fitness, then the summary and the end-of-run
