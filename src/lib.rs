@@ -12,6 +12,9 @@
 //! - [`verify`]: differential fuzzing of the JIT against the interpreter.
 //! - [`export`]: algorithms for reading: simplified, or as a NumPy module (`amlz show`).
 //! - [`convert`]: the original's search specs (protobuf text) as amlz configs (`amlz convert`).
+//! - [`run_dir`]: run directories (`amlz search --out`): layout, records, atomic writes.
+//! - [`progress_display`]: a running search on stderr: a live line on a terminal, else plain lines.
+//! - [`plot`]: a run directory's progress drawn as a PNG (`amlz plot`).
 //!
 //! The CLI in `main.rs` is a thin layer over these.
 
@@ -34,3 +37,9 @@ pub mod verify;
 pub mod export;
 
 pub mod convert;
+
+pub mod run_dir;
+
+pub mod progress_display;
+
+pub mod plot;

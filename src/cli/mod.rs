@@ -4,6 +4,7 @@
 mod bench;
 mod convert;
 mod eval;
+mod plot;
 mod search;
 mod show;
 mod verify;
@@ -38,6 +39,8 @@ enum Command {
     Show(show::ShowArgs),
     /// Convert the original's search spec (protobuf text) and flags into an experiment config.
     Convert(convert::ConvertArgs),
+    /// Draw a run directory's progress (best and mean fitness) as a PNG.
+    Plot(plot::PlotArgs),
 }
 
 /// A failure of a command: printed as one line, `amlz: <message>`, exit code `code`.
@@ -91,6 +94,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Show(args) => show::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::Plot(args) => plot::run(args),
     };
     match result {
         Ok(code) => code,

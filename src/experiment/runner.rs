@@ -66,6 +66,16 @@ pub enum Event<'a> {
     /// The search's state, to be saved: resuming from it reaches exactly the result of a run
     /// that was never stopped.
     Checkpoint(CheckpointView<'a>),
+    /// The kept algorithm (the best on T_select so far, SEMANTICS.md §8) changed: reported
+    /// after the [`Event::ExperimentEnd`] of the experiment that found it.
+    NewBest {
+        /// The experiment that found it, from 1.
+        experiment: u64,
+        /// The algorithm and its search fitness.
+        best: &'a Individual,
+        /// Its select fitness.
+        select_fitness: f64,
+    },
 }
 
 /// A search that could not run.
@@ -442,7 +452,16 @@ pub fn run_with(
             if report {
                 on_event(Event::ExperimentEnd(&outcome.record));
             }
-            tally(&mut state, outcome);
+            if tally(&mut state, outcome)
+                && report
+                && let (Some((kept, select)), Some(r)) = (&state.best, state.records.last())
+            {
+                on_event(Event::NewBest {
+                    experiment: r.index,
+                    best: kept,
+                    select_fitness: f64::from_bits(*select),
+                });
+            }
             let best_select = state.best.as_ref().map_or(0.0, |(_, s)| f64::from_bits(*s));
             let sufficient = experiment
                 .sufficient_fitness
@@ -530,8 +549,8 @@ fn resumed_state(checkpoint: &Checkpoint, seed: u64) -> Result<RunState, RunErro
     Ok(checkpoint.run.clone())
 }
 
-/// Adds a finished experiment's figures to the run's.
-fn tally(state: &mut RunState, outcome: Outcome) {
+/// Adds a finished experiment's figures to the run's; whether its best became the kept one.
+fn tally(state: &mut RunState, outcome: Outcome) -> bool {
     let Outcome {
         record,
         best: found,
@@ -544,13 +563,14 @@ fn tally(state: &mut RunState, outcome: Outcome) {
     let weighted = f64::from_bits(state.fec_weighted.0) + record.fec_hit_rate * evaluations as f64;
     state.fec_weighted = (weighted.to_bits(), state.fec_weighted.1 + evaluations);
     state.records.push(record);
-    if state
+    let improved = state
         .best
         .as_ref()
-        .is_none_or(|(_, s)| select_fitness > f64::from_bits(*s))
-    {
+        .is_none_or(|(_, s)| select_fitness > f64::from_bits(*s));
+    if improved {
         state.best = Some((found, select_fitness.to_bits()));
     }
+    improved
 }
 
 /// Scores the winner on T_final and makes the summary.

@@ -232,6 +232,11 @@ impl SearchEvaluator {
         }
     }
 
+    /// The number of search tasks (each evaluation runs every one).
+    pub fn num_tasks(&self) -> usize {
+        self.tasks.len()
+    }
+
     /// FEC cache hit rate so far (0 without FEC).
     pub fn fec_hit_rate(&self) -> f64 {
         self.fec.as_ref().map_or(0.0, |(_, c)| c.hit_rate())

@@ -67,6 +67,54 @@ pub struct Progress {
     pub stdev: f64,
     /// Best fitness in the population.
     pub best: f64,
+    /// The evaluator's counters so far, where the reporter has them (a lone evolution does;
+    /// islands report `None` for now).
+    pub counters: Option<SearchCounters>,
+}
+
+/// What a search's evaluator has counted so far: the figures behind the FEC and compiled-code
+/// hit rates of a progress report.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SearchCounters {
+    /// Candidates evaluated.
+    pub evaluations: u64,
+    /// FEC cache hits.
+    pub fec_hits: u64,
+    /// FEC cache lookups (0 without FEC).
+    pub fec_lookups: u64,
+    /// Per-task runs (fingerprints and full evaluations).
+    pub task_runs: u64,
+    /// Per-task runs that ran compiled code: compiled code was found ready for the structure.
+    pub native_evaluations: u64,
+    /// Structures compiled.
+    pub compiled: u64,
+}
+
+impl SearchCounters {
+    /// The counters of `evaluator` so far.
+    pub fn of(evaluator: &SearchEvaluator) -> SearchCounters {
+        let stats = evaluator.stats();
+        let (fec_hits, fec_lookups) = evaluator.fec_counts();
+        SearchCounters {
+            evaluations: stats.evaluations,
+            fec_hits,
+            fec_lookups,
+            task_runs: (fec_lookups + stats.full_evaluations) * evaluator.num_tasks() as u64,
+            native_evaluations: stats.native_evaluations,
+            compiled: stats.compiled,
+        }
+    }
+
+    /// FEC hits per lookup; `None` without lookups (FEC off, or nothing evaluated yet).
+    pub fn fec_hit_rate(&self) -> Option<f64> {
+        (self.fec_lookups > 0).then(|| self.fec_hits as f64 / self.fec_lookups as f64)
+    }
+
+    /// The share of per-task runs that found compiled code ready (the compile cache's hit rate);
+    /// `None` before any run.
+    pub fn native_rate(&self) -> Option<f64> {
+        (self.task_runs > 0).then(|| self.native_evaluations as f64 / self.task_runs as f64)
+    }
 }
 
 /// Why an evolution ended.
@@ -312,6 +360,7 @@ impl<'a> Evolution<'a> {
             mean,
             stdev: var.sqrt(),
             best: self.best().fitness,
+            counters: Some(SearchCounters::of(self.evaluator)),
         }
     }
 

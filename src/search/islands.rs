@@ -886,5 +886,6 @@ fn progress(status: &[IslandStatus], elapsed: Duration) -> Progress {
         mean,
         stdev: var.sqrt(),
         best: status.iter().map(|s| s.best).fold(0.0, f64::max),
+        counters: None,
     }
 }

@@ -15,7 +15,8 @@ pub mod transport;
 
 pub use evaluation::{EvaluationStats, FecSettings, SearchEvaluator};
 pub use evolution::{
-    Evolution, EvolutionResult, EvolutionSettings, Individual, Progress, StopReason, StopRule,
+    Evolution, EvolutionResult, EvolutionSettings, Individual, Progress, SearchCounters,
+    StopReason, StopRule,
 };
 pub use fec_cache::FecCache;
 pub use generator::{InitialPopulation, generate};
