@@ -231,3 +231,19 @@ fn a_run_that_cannot_start_leaves_no_run_directory() {
         "the directory it made is gone, so --out can be used again"
     );
 }
+
+/// Islands report the FEC and compiled-code hit rates over every island with their progress.
+#[test]
+fn two_islands_report_their_hit_rates() {
+    let d = scratch("islands");
+    let cfg = small_config(&d);
+    let out = d.join("out");
+    let args = ["search", "--config", &cfg, "--seed", "3", "--threads", "2"];
+    stdout_of(&amlz(
+        &[&args[..], &["--quiet", "--out", out.to_str().unwrap()]].concat(),
+    ));
+    let rows = run_dir::read_progress(&out).unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.fec_hit_rate.is_some_and(|h| h > 0.0)));
+    assert!(rows.iter().all(|r| r.compile_cache_hit_rate.is_some()));
+}

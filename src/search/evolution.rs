@@ -74,7 +74,7 @@ pub struct Progress {
 
 /// What a search's evaluator has counted so far: the figures behind the FEC and compiled-code
 /// hit rates of a progress report.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchCounters {
     /// Candidates evaluated.
     pub evaluations: u64,
@@ -88,6 +88,21 @@ pub struct SearchCounters {
     pub native_evaluations: u64,
     /// Structures compiled.
     pub compiled: u64,
+}
+
+/// The sum of two islands' counters.
+impl std::ops::Add for SearchCounters {
+    type Output = SearchCounters;
+    fn add(self, o: SearchCounters) -> SearchCounters {
+        SearchCounters {
+            evaluations: self.evaluations + o.evaluations,
+            fec_hits: self.fec_hits + o.fec_hits,
+            fec_lookups: self.fec_lookups + o.fec_lookups,
+            task_runs: self.task_runs + o.task_runs,
+            native_evaluations: self.native_evaluations + o.native_evaluations,
+            compiled: self.compiled + o.compiled,
+        }
+    }
 }
 
 impl SearchCounters {

@@ -16,7 +16,9 @@
 //! others' as of the round read last. With one island there are no rounds at all: the search is
 //! exactly the single evolution.
 
-use super::evolution::{Evolution, EvolutionSnapshot, Individual, Progress, StopReason, StopRule};
+use super::evolution::{
+    Evolution, EvolutionSnapshot, Individual, Progress, SearchCounters, StopReason, StopRule,
+};
 use super::round_board::{RoundBoard, RoundNote};
 use super::transport::{Transport, TransportError, all_gather};
 use amlz_ir::Rng;
@@ -132,6 +134,8 @@ struct IslandStatus {
     sum: f64,
     sum_sq: f64,
     best: f64,
+    /// Its evaluator's counters, for the hit rates of progress.
+    counters: SearchCounters,
     /// The members it sends, if it is running with a complete population.
     emigrants: Vec<Individual>,
 }
@@ -771,6 +775,7 @@ impl RoundPlan {
             sum: pop.iter().map(|i| i.fitness).sum(),
             sum_sq: pop.iter().map(|i| i.fitness * i.fitness).sum(),
             best: pop.iter().map(|i| i.fitness).fold(0.0, f64::max),
+            counters: SearchCounters::of(evo.evaluator()),
             emigrants,
         }
     }
@@ -886,6 +891,10 @@ fn progress(status: &[IslandStatus], elapsed: Duration) -> Progress {
         mean,
         stdev: var.sqrt(),
         best: status.iter().map(|s| s.best).fold(0.0, f64::max),
-        counters: None,
+        counters: Some(
+            status
+                .iter()
+                .fold(SearchCounters::default(), |a, s| a + s.counters),
+        ),
     }
 }
