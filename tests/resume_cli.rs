@@ -36,6 +36,7 @@ fn summary(path: &Path) -> Value {
         "jit_compiled",
         "jit_fallbacks",
         "native_evaluations",
+        "shortcut_hits",
     ];
     let o = v.as_object_mut().unwrap();
     timing.iter().for_each(|k| drop(o.remove(*k)));

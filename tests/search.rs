@@ -120,3 +120,30 @@ fn every_executor_finds_the_same_algorithms() {
     assert_eq!(interp, run(ExecutorChoice::Jit), "forced JIT");
     assert_eq!(interp, run(ExecutorChoice::Auto), "auto");
 }
+
+/// The structural shortcut (a live program fingerprinted before is not run again) changes no
+/// result, and it does fire.
+#[test]
+fn the_structural_shortcut_changes_nothing_but_the_work() {
+    let e = small_demo(&[]);
+    let run = |no_shortcut| {
+        let opts = RunOptions {
+            seed: Some(13),
+            threads: Some(1),
+            no_shortcut,
+            ..RunOptions::default()
+        };
+        experiment::run(&e, &opts, |_| {}).unwrap()
+    };
+    let hits = |s: &amlz::experiment::Summary| -> u64 {
+        s.per_experiment
+            .iter()
+            .flat_map(|r| &r.per_island)
+            .map(|i| i.shortcut_hits)
+            .sum()
+    };
+    let (on, off) = (run(false), run(true));
+    assert!(hits(&on) > 1000, "the shortcut fires: {}", hits(&on));
+    assert_eq!(hits(&off), 0);
+    assert_eq!(without_timings(on), without_timings(off));
+}

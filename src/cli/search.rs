@@ -54,6 +54,10 @@ pub struct SearchArgs {
     /// Ctrl-C and the time limit write one too.
     #[arg(long, value_name = "S")]
     checkpoint_every: Option<f64>,
+    /// Run every candidate's FEC fingerprint instead of reusing the fingerprint of a live
+    /// program seen before (the structural shortcut): the same search, slower; for measurements.
+    #[arg(long)]
+    no_shortcut: bool,
     /// Print only the final result (no progress).
     #[arg(long, short, conflicts_with = "verbose")]
     quiet: bool,
@@ -206,6 +210,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode, CliError> {
         checkpoint_every: records_dir
             .then(|| Duration::from_secs_f64(args.checkpoint_every.unwrap_or(60.0))),
         resume: resume.as_ref().map(|r| r.checkpoint.clone()),
+        no_shortcut: args.no_shortcut,
     };
     let mut transport = amlz::search::transport::process_transport().map_err(CliError::failure)?;
     let transport = transport.as_mut();

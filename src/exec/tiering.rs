@@ -72,7 +72,8 @@ impl Hasher for FxHasher {
     }
 }
 
-type FxBuild = BuildHasherDefault<FxHasher>;
+/// Hash maps keyed by structures and programs use [`FxHasher`].
+pub type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// What identifies compiled code: the live structure, the memory layout and the scoring.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

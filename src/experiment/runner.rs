@@ -44,6 +44,9 @@ pub struct RunOptions {
     pub checkpoint_every: Option<Duration>,
     /// Go on from this checkpoint of the same config and seed instead of starting afresh.
     pub resume: Option<Checkpoint>,
+    /// Run every candidate's fingerprint (the structural shortcut off): the same search,
+    /// slower; for tests and measurements.
+    pub no_shortcut: bool,
 }
 
 /// Something worth telling the user while a search runs.
@@ -220,7 +223,8 @@ impl Shared<'_> {
             e.fec,
             budget,
             self.options.executor,
-        )?;
+        )?
+        .with_shortcut(!self.options.no_shortcut);
         Ok(match &self.compile {
             Some(s) => evaluator.with_compile_service(s.clone()),
             None => evaluator,

@@ -2,6 +2,7 @@
 //! fingerprint and cache, then the full evaluation on the search tasks.
 
 use super::fec_cache::{FecCache, FecSnapshot, FingerprintHasher};
+use super::fingerprint_memo::{Fingerprint, FingerprintMemo};
 use super::train_budget::TrainBudget;
 use crate::eval::{Combination, combine, task_stream_seed};
 use crate::exec::choice::{Use, full_examples};
@@ -103,6 +104,8 @@ pub struct SearchEvaluator {
     /// The executor's counters (native evaluations, compiles, fallbacks) of a checkpointed run
     /// before it was resumed: added to this executor's own.
     executor_before: EvaluationStats,
+    /// The structural shortcut: fingerprints by live program (`None`: off).
+    memo: Option<FingerprintMemo>,
 }
 
 /// What a checkpoint keeps of an evaluator: its counters and its FEC cache. Nothing else of it
@@ -184,6 +187,7 @@ impl SearchEvaluator {
             per_task: Vec::new(),
             stats: EvaluationStats::default(),
             executor_before: EvaluationStats::default(),
+            memo: Some(FingerprintMemo::default()),
         })
     }
 
@@ -298,6 +302,43 @@ impl SearchEvaluator {
         self.executor.record(live, prepared, examples);
     }
 
+    /// Runs the FEC fingerprint of the prepared `live` program: its errors on the first examples
+    /// of every task, hashed, and the train steps the runs took.
+    fn fingerprint(&mut self, live: &Algorithm, limits: &Limits, fec: FecSettings) -> Fingerprint {
+        let mut hasher = FingerprintHasher::default();
+        let prefix = Limits::prefix(
+            fec.num_train_examples.min(limits.max_train),
+            fec.num_valid_examples,
+        );
+        let mut train_steps = 0;
+        let mut rng = Rng::new(FINGERPRINT_SEED);
+        for i in 0..self.tasks.len() {
+            rng.reseed(FINGERPRINT_SEED);
+            hasher.add(i as u64);
+            hasher.add(self.tasks[i].num_train().min(limits.max_train) as u64);
+            let out = self.run(i, &mut rng, &prefix, &mut ErrorHasher(&mut hasher));
+            train_steps += out.train_steps;
+            let valid = self.tasks[i].num_valid().min(prefix.max_valid);
+            self.record(live, i, (out.train_steps as usize + valid) as f64);
+        }
+        Fingerprint {
+            key: hasher.finish(),
+            train_steps,
+        }
+    }
+
+    /// Turns the structural shortcut ([`FingerprintMemo`]) on or off (on by default). The
+    /// search is the same either way; off, every candidate's fingerprint is run.
+    pub fn with_shortcut(mut self, on: bool) -> SearchEvaluator {
+        self.memo = on.then(FingerprintMemo::default);
+        self
+    }
+
+    /// Candidates whose fingerprint the structural shortcut knew.
+    pub fn shortcut_hits(&self) -> u64 {
+        self.memo.as_ref().map_or(0, FingerprintMemo::hits)
+    }
+
     /// The fitness of `algorithm` on the search tasks; random ops of the full evaluation draw from
     /// streams seeded by `seed`. Every executor gives the same fitness bit for bit.
     ///
@@ -313,34 +354,34 @@ impl SearchEvaluator {
             }
             _ => Limits::FULL,
         };
-        self.prepare(&live);
-
+        let mut prepared = false;
         let key = if let Some((fec, _)) = &self.fec {
             let fec = *fec;
-            let mut hasher = FingerprintHasher::default();
-            let prefix = Limits::prefix(
-                fec.num_train_examples.min(limits.max_train),
-                fec.num_valid_examples,
-            );
-            let mut rng = Rng::new(FINGERPRINT_SEED);
-            for i in 0..self.tasks.len() {
-                rng.reseed(FINGERPRINT_SEED);
-                hasher.add(i as u64);
-                hasher.add(self.tasks[i].num_train().min(limits.max_train) as u64);
-                let out = self.run(i, &mut rng, &prefix, &mut ErrorHasher(&mut hasher));
-                self.stats.train_steps += out.train_steps;
-                let valid = self.tasks[i].num_valid().min(prefix.max_valid);
-                self.record(&live, i, (out.train_steps as usize + valid) as f64);
-            }
-            let key = hasher.finish();
+            let remembered = self.memo.as_mut().and_then(|m| m.get(&live));
+            let fingerprint = match remembered {
+                Some(f) => f,
+                None => {
+                    self.prepare(&live);
+                    prepared = true;
+                    let f = self.fingerprint(&live, &limits, fec);
+                    if let Some(memo) = &mut self.memo {
+                        memo.insert(live.clone(), f);
+                    }
+                    f
+                }
+            };
+            self.stats.train_steps += fingerprint.train_steps;
             let (_, cache) = self.fec.as_mut().expect("checked above");
-            if let Some(fitness) = cache.lookup(key) {
+            if let Some(fitness) = cache.lookup(fingerprint.key) {
                 return fitness;
             }
-            Some(key)
+            Some(fingerprint.key)
         } else {
             None
         };
+        if !prepared {
+            self.prepare(&live);
+        }
 
         self.stats.full_evaluations += 1;
         self.per_task.clear();

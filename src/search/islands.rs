@@ -103,6 +103,10 @@ pub struct IslandFigures {
     pub jit_fallbacks: u64,
     /// Its per-task evaluations that ran native code.
     pub native_evaluations: u64,
+    /// Its candidates whose fingerprint the structural shortcut knew (their fingerprint was not
+    /// run again).
+    #[serde(default)]
+    pub shortcut_hits: u64,
 }
 
 /// The outcome of an island search, the same on every rank.
@@ -469,6 +473,7 @@ impl<'a> Islands<'a> {
                         jit_compiled: stats.compiled,
                         jit_fallbacks: stats.jit_failures,
                         native_evaluations: stats.native_evaluations,
+                        shortcut_hits: evo.evaluator().shortcut_hits(),
                     },
                     best,
                 }

@@ -3,6 +3,7 @@
 pub mod evaluation;
 pub mod evolution;
 pub mod fec_cache;
+pub mod fingerprint_memo;
 pub mod generator;
 pub mod islands;
 #[cfg(feature = "mpi")]
