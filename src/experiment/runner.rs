@@ -36,7 +36,8 @@ pub struct RunOptions {
     pub executor: ExecutorChoice,
     /// Overrides the config's `threads` (default: every core).
     pub threads: Option<usize>,
-    /// A flag that, once raised (Ctrl-C), stops every evolution at its next individual; the
+    /// A flag that, once raised (Ctrl-C), stops every evolution at its next individual (islands
+    /// taking checkpoints: at the round's end where their final checkpoint holds them); the
     /// search then ends as after a time stop.
     pub interrupt: Option<&'static AtomicBool>,
     /// Take checkpoints about this often (and when Ctrl-C or the deadline stops the search):
