@@ -4,7 +4,7 @@
 //! nothing, `--verbose` adds one line per island and each new best.
 
 use crate::experiment::{Event, ExperimentRecord};
-use crate::search::Progress;
+use crate::search::{Progress, SearchCounters};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -95,14 +95,19 @@ pub fn progress_line(experiment: u64, p: &Progress, left: Option<Remaining>) -> 
         p.best
     );
     if let Some(c) = &p.counters {
-        line.push_str(&format!(
-            " | FEC {} | compiled {}",
-            percent(c.fec_hit_rate()),
-            percent(c.native_rate())
-        ));
+        line.push_str(&rates_text(c, " | "));
     }
     line.push_str(&remaining_text(left));
     line
+}
+
+/// The FEC and compiled-code hit rates, `between` separating the two.
+fn rates_text(c: &SearchCounters, between: &str) -> String {
+    format!(
+        " | FEC {}{between}compiled {}",
+        percent(c.fec_hit_rate()),
+        percent(c.native_rate())
+    )
 }
 
 fn remaining_text(left: Option<Remaining>) -> String {
@@ -295,11 +300,7 @@ fn live_message(p: &Progress, left: Option<Remaining>) -> String {
         p.individuals_per_second, p.best, p.mean
     );
     if let Some(c) = &p.counters {
-        m.push_str(&format!(
-            " | FEC {} compiled {}",
-            percent(c.fec_hit_rate()),
-            percent(c.native_rate())
-        ));
+        m.push_str(&rates_text(c, " "));
     }
     m.push_str(&remaining_text(left));
     m

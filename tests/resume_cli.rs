@@ -4,10 +4,10 @@
 
 mod common;
 
+use amlz::experiment::Summary;
 use amlz::experiment::checkpoint::Checkpoint;
 use amlz::run_dir::{self, RunStatus};
 use common::{amlz, scratch, stdout_of, write};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,34 +25,13 @@ fn config(dir: &Path) -> String {
 
 const SEARCH: [&str; 6] = ["search", "--seed", "5", "--threads", "1", "--quiet"];
 
-/// The summary at `path` without what depends on timing (wall-clock figures, and which
-/// evaluations ran natively).
-fn summary(path: &Path) -> Value {
-    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let timing = [
-        "seconds",
-        "individuals_per_second",
-        "seconds_to_sufficient",
-        "jit_compiled",
-        "jit_fallbacks",
-        "native_evaluations",
-        "shortcut_hits",
-    ];
-    let o = v.as_object_mut().unwrap();
-    timing.iter().for_each(|k| drop(o.remove(*k)));
-    for r in o["per_experiment"].as_array_mut().unwrap() {
-        let r = r.as_object_mut().unwrap();
-        timing.iter().for_each(|k| drop(r.remove(*k)));
-        for i in r["per_island"].as_array_mut().unwrap() {
-            let i = i.as_object_mut().unwrap();
-            timing.iter().for_each(|k| drop(i.remove(*k)));
-        }
-    }
-    v
+/// The summary at `path` without what depends on timing.
+fn summary(path: &Path) -> Summary {
+    common::without_timings(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
 }
 
 /// The summary of the run that is never stopped.
-fn uninterrupted(dir: &Path, config: &str) -> Value {
+fn uninterrupted(dir: &Path, config: &str) -> Summary {
     let path = dir.join("whole.json");
     let args = ["--config", config, "--summary-json", path.to_str().unwrap()];
     stdout_of(&amlz(&[&SEARCH[..], &args].concat()));
@@ -86,7 +65,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 /// Resumes `out` and returns its summary.
-fn resume(dir: &Path, out: &Path) -> Value {
+fn resume(dir: &Path, out: &Path) -> Summary {
     let path = dir.join("resumed.json");
     let args = ["search", "--resume", out.to_str().unwrap(), "--quiet"];
     stdout_of(&amlz(
@@ -118,8 +97,8 @@ fn a_run_stopped_by_ctrl_c_resumes_to_the_uninterrupted_summary() {
     assert!(child.wait().unwrap().success());
     assert_eq!(run_dir::read_info(&out).unwrap().status, RunStatus::Stopped);
     let stopped = summary(&out.join("summary.json"));
-    assert_eq!(stopped["per_experiment"][0]["stop_reason"], "interrupted");
-    assert!(stopped["individuals"].as_u64() < whole["individuals"].as_u64());
+    assert_eq!(stopped.per_experiment[0].stop_reason, "interrupted");
+    assert!(stopped.individuals < whole.individuals);
     assert_eq!(resume(&dir, &out), whole);
     assert_eq!(
         run_dir::read_info(&out).unwrap().status,

@@ -13,6 +13,7 @@ use crate::search::Individual;
 use crate::search::islands::IslandsSnapshot;
 use amlz_ir::Rng;
 use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
 
 /// The format version written in every checkpoint; a checkpoint of another version is refused.
 pub const CHECKPOINT_FORMAT: u32 = 1;
@@ -45,6 +46,14 @@ pub struct RunState {
     /// Whether the search had ended for good (sufficient fitness or the experiment count):
     /// such a run cannot be resumed.
     pub finished: bool,
+}
+
+/// When a resumed run's clock started: `elapsed_seconds` (a checkpoint's) before now, so that
+/// its times and its deadline count the whole run.
+pub fn clock_start(elapsed_seconds: f64) -> Instant {
+    let now = Instant::now();
+    now.checked_sub(Duration::from_secs_f64(elapsed_seconds.max(0.0)))
+        .unwrap_or(now)
 }
 
 /// A checkpoint as read back.

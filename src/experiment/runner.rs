@@ -2,7 +2,7 @@
 //! T_select, keep the best over experiments, stop on sufficient fitness, experiment count or time,
 //! and score the winner on T_final.
 
-use super::checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointView, RunState};
+use super::checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointView, RunState, clock_start};
 use super::config::{Baseline, Experiment, ParallelMode};
 use super::summary::{ExperimentRecord, Summary};
 use crate::baselines::{self, FinalReport, TaskStats};
@@ -351,11 +351,7 @@ pub fn run_with(
         Some(c) => (resumed_state(c, seed)?, c.experiment.as_ref()),
         None => (fresh_state(seed), None),
     };
-    // A resumed run's clock goes on from the checkpoint's: its deadline counts the whole run.
-    let now = Instant::now();
-    let start = now
-        .checked_sub(Duration::from_secs_f64(state.elapsed_seconds.max(0.0)))
-        .unwrap_or(now);
+    let start = clock_start(state.elapsed_seconds);
     let max_seconds = match (options.max_seconds, experiment.max_seconds) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

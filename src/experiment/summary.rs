@@ -39,7 +39,7 @@ pub struct ExperimentRecord {
 }
 
 /// The summary of a whole search. Field names are a public interface: scripts read them.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     /// The config's path, or the built-in demo's name.
     pub config: String,

@@ -46,10 +46,7 @@ impl Recorder {
     /// from the checkpoint (`elapsed` seconds, `done` individuals of ended experiments), and
     /// its best so far is the one `best.json` holds.
     pub fn resumed(dir: RunDir, elapsed: f64, done: u64) -> Recorder {
-        let now = Instant::now();
-        let start = now
-            .checked_sub(std::time::Duration::from_secs_f64(elapsed.max(0.0)))
-            .unwrap_or(now);
+        let start = crate::experiment::checkpoint::clock_start(elapsed);
         let best = dir.read_best();
         Recorder {
             best,

@@ -726,6 +726,22 @@ impl RoundPlan {
         Ok(migrations)
     }
 
+    /// Checks that the ranks' gathered `what` are of islands 0, 1, … in order, one each.
+    fn check_order(
+        &self,
+        islands: impl ExactSizeIterator<Item = usize>,
+        what: &str,
+    ) -> Result<(), TransportError> {
+        let n = islands.len();
+        if n != self.total || islands.enumerate().any(|(i, island)| island != i) {
+            return Err(TransportError::Message(format!(
+                "expected the {what} of islands 0..{} in order, got {n}",
+                self.total
+            )));
+        }
+        Ok(())
+    }
+
     /// Every island's snapshot for the checkpoint at the end of `round`, by island number.
     fn gather_snapshots(
         &self,
@@ -738,13 +754,7 @@ impl RoundPlan {
             .into_iter()
             .flatten()
             .collect();
-        if all.len() != self.total || all.iter().enumerate().any(|(i, s)| s.island != i) {
-            return Err(TransportError::Message(format!(
-                "expected the snapshots of islands 0..{}, got {}",
-                self.total,
-                all.len()
-            )));
-        }
+        self.check_order(all.iter().map(|s| s.island), "snapshots")?;
         Ok(all)
     }
 
@@ -809,13 +819,7 @@ impl RoundPlan {
             stop: ranks.iter().find_map(|r| r.wish.stop),
         };
         let all: Vec<IslandStatus> = ranks.into_iter().flat_map(|r| r.statuses).collect();
-        if all.len() != self.total || all.iter().enumerate().any(|(i, s)| s.island != i) {
-            return Err(TransportError::Message(format!(
-                "expected islands 0..{} in order, got {} islands",
-                self.total,
-                all.len()
-            )));
-        }
+        self.check_order(all.iter().map(|s| s.island), "statuses")?;
         Ok((all, wish))
     }
 
