@@ -120,7 +120,7 @@ fn remaining_text(left: Option<Remaining>) -> String {
 
 /// The line at an experiment's end.
 pub fn experiment_end_line(r: &ExperimentRecord) -> String {
-    format!(
+    let mut line = format!(
         "exp {:>3} done: {} individuals in {:.1} s ({:.0} ind/s), FEC hit rate {:.1}%, search fitness {:.6}, select fitness {:.6}, {} structures compiled, {} native task evaluations (stopped on {})",
         r.index,
         r.individuals,
@@ -132,7 +132,11 @@ pub fn experiment_end_line(r: &ExperimentRecord) -> String {
         r.jit_compiled,
         r.native_evaluations,
         r.stop_reason
-    )
+    );
+    if r.hurdle_stops > 0 {
+        line += &format!(", {} stopped by the hurdle", r.hurdle_stops);
+    }
+    line
 }
 
 /// One line per island of an experiment (verbose).

@@ -147,3 +147,38 @@ fn the_structural_shortcut_changes_nothing_but_the_work() {
     assert_eq!(hits(&off), 0);
     assert_eq!(without_timings(on), without_timings(off));
 }
+
+/// With a hurdle, the search is still reproducible and the same on every executor; the hurdle
+/// stops some candidates but not all, and without the table it stops none.
+#[test]
+fn a_hurdle_stops_weak_candidates_reproducibly() {
+    use amlz::exec::ExecutorChoice;
+    let plain = small_demo(&[("max_individuals = 20000", "max_individuals = 5000")]);
+    let mut hurdled = plain.clone();
+    hurdled.hurdle = Some(amlz::search::HurdleSettings {
+        train_examples: 10,
+        percentile: 75.0,
+        window: 100,
+    });
+    let run = |e: &experiment::Experiment, executor| {
+        let opts = RunOptions {
+            seed: Some(23),
+            executor,
+            ..RunOptions::default()
+        };
+        without_timings(experiment::run(e, &opts, |_| {}).unwrap())
+    };
+    let stops = |s: &amlz::experiment::Summary| -> u64 {
+        s.per_experiment.iter().map(|r| r.hurdle_stops).sum()
+    };
+    let a = run(&hurdled, ExecutorChoice::Interp);
+    assert!(
+        stops(&a) > 100 && stops(&a) < a.individuals / 2,
+        "{} of {}",
+        stops(&a),
+        a.individuals
+    );
+    assert_eq!(a, run(&hurdled, ExecutorChoice::Interp), "reproducible");
+    assert_eq!(a, run(&hurdled, ExecutorChoice::Jit), "the same on the JIT");
+    assert_eq!(stops(&run(&plain, ExecutorChoice::Interp)), 0);
+}

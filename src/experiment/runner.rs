@@ -225,7 +225,8 @@ impl Shared<'_> {
             budget,
             self.options.executor,
         )?
-        .with_shortcut(!self.options.no_shortcut);
+        .with_shortcut(!self.options.no_shortcut)
+        .with_hurdle(e.hurdle);
         Ok(match &self.compile {
             Some(s) => evaluator.with_compile_service(s.clone()),
             None => evaluator,
@@ -307,6 +308,7 @@ impl Shared<'_> {
             native_evaluations: sum(|i| i.native_evaluations),
             stop_reason: stop_name(result.reason).to_string(),
             migrations: result.migrations,
+            hurdle_stops: sum(|i| i.hurdle_stops),
             per_island: result.per_island.clone(),
         };
         Ok(Outcome {

@@ -34,6 +34,9 @@ pub struct ExperimentRecord {
     pub stop_reason: String,
     /// Migration rounds between its islands.
     pub migrations: u64,
+    /// Candidates that fell below the hurdle and went no further (0 without one).
+    #[serde(default)]
+    pub hurdle_stops: u64,
     /// Each island's figures (one island when it ran alone).
     pub per_island: Vec<IslandFigures>,
 }

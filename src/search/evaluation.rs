@@ -3,6 +3,7 @@
 
 use super::fec_cache::{FecCache, FecSnapshot, FingerprintHasher};
 use super::fingerprint_memo::{Fingerprint, FingerprintMemo};
+use super::hurdle::{Hurdle, HurdleSettings};
 use super::train_budget::TrainBudget;
 use crate::eval::{Combination, combine, task_stream_seed};
 use crate::exec::choice::{Use, full_examples};
@@ -76,6 +77,12 @@ pub struct EvaluationStats {
     pub compiled: u64,
     /// Structures whose compilation failed: they ran in the interpreter (the fallback).
     pub jit_failures: u64,
+    /// Early evaluations run by the hurdle (one per candidate that FEC did not answer).
+    #[serde(default)]
+    pub hurdle_evaluations: u64,
+    /// Candidates whose early evaluation fell below the hurdle: they kept its fitness.
+    #[serde(default)]
+    pub hurdle_stops: u64,
 }
 
 /// One distinct (layout, eval type) among the tasks, with the candidate prepared for it.
@@ -106,6 +113,8 @@ pub struct SearchEvaluator {
     executor_before: EvaluationStats,
     /// The structural shortcut: fingerprints by live program (`None`: off).
     memo: Option<FingerprintMemo>,
+    /// The hurdle (`None`: off, every candidate FEC did not answer is evaluated in full).
+    hurdle: Option<Hurdle>,
 }
 
 /// What a checkpoint keeps of an evaluator: its counters and its FEC cache. Nothing else of it
@@ -116,6 +125,9 @@ pub struct EvaluatorSnapshot {
     pub stats: EvaluationStats,
     /// Its FEC cache, if it has one.
     pub fec: Option<FecSnapshot>,
+    /// Its hurdle's window of early fitnesses, as bits, if it has a hurdle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hurdle: Option<Vec<u64>>,
 }
 
 impl std::fmt::Debug for SearchEvaluator {
@@ -188,6 +200,7 @@ impl SearchEvaluator {
             stats: EvaluationStats::default(),
             executor_before: EvaluationStats::default(),
             memo: Some(FingerprintMemo::default()),
+            hurdle: None,
         })
     }
 
@@ -215,6 +228,7 @@ impl SearchEvaluator {
         EvaluatorSnapshot {
             stats: self.stats(),
             fec: self.fec.as_ref().map(|(_, c)| c.snapshot()),
+            hurdle: self.hurdle.as_ref().map(Hurdle::snapshot),
         }
     }
 
@@ -233,6 +247,9 @@ impl SearchEvaluator {
         };
         if let (Some((_, cache)), Some(fec)) = (self.fec.as_mut(), &snapshot.fec) {
             cache.restore(fec);
+        }
+        if let (Some(hurdle), Some(bits)) = (self.hurdle.as_mut(), &snapshot.hurdle) {
+            hurdle.restore(bits);
         }
     }
 
@@ -334,6 +351,12 @@ impl SearchEvaluator {
         self
     }
 
+    /// Puts a hurdle before the full evaluation (`None`: none, the default).
+    pub fn with_hurdle(mut self, settings: Option<HurdleSettings>) -> SearchEvaluator {
+        self.hurdle = settings.map(Hurdle::new);
+        self
+    }
+
     /// Candidates whose fingerprint the structural shortcut knew.
     pub fn shortcut_hits(&self) -> u64 {
         self.memo.as_ref().map_or(0, FingerprintMemo::hits)
@@ -383,22 +406,56 @@ impl SearchEvaluator {
             self.prepare(&live);
         }
 
-        self.stats.full_evaluations += 1;
+        let fitness = match self.early_stop(&live, &limits, seed) {
+            Some(early) => early,
+            None => {
+                self.stats.full_evaluations += 1;
+                self.evaluate_tasks(&live, &limits, seed)
+            }
+        };
+        if let (Some(key), Some((_, cache))) = (key, &mut self.fec) {
+            cache.insert(key, fitness);
+        }
+        fitness
+    }
+
+    /// Runs every search task on the prepared `live` program within `limits`, random ops drawing
+    /// from the streams of `seed`, and combines their fitnesses.
+    fn evaluate_tasks(&mut self, live: &Algorithm, limits: &Limits, seed: u64) -> f64 {
         self.per_task.clear();
         for i in 0..self.tasks.len() {
             let mut rng = Rng::new(task_stream_seed(seed, i));
-            let outcome = self.run(i, &mut rng, &limits, &mut NoObserver);
+            let outcome = self.run(i, &mut rng, limits, &mut NoObserver);
             self.stats.train_steps += outcome.train_steps;
             self.per_task.push(outcome.fitness);
             let task = &self.tasks[i];
             let valid =
                 task.num_valid().min(limits.max_valid) * task.num_epochs().min(limits.max_epochs);
-            self.record(&live, i, (outcome.train_steps as usize + valid) as f64);
+            self.record(live, i, (outcome.train_steps as usize + valid) as f64);
         }
-        let fitness = combine(&self.per_task, self.combination);
-        if let (Some(key), Some((_, cache))) = (key, &mut self.fec) {
-            cache.insert(key, fitness);
+        combine(&self.per_task, self.combination)
+    }
+
+    /// The hurdle's early evaluation of the prepared `live` program: its fitness when it falls
+    /// below the bar (the candidate goes no further), `None` when it clears it, when there is no
+    /// hurdle, or when the train budget already left it untrained (nothing to cut).
+    fn early_stop(&mut self, live: &Algorithm, limits: &Limits, seed: u64) -> Option<f64> {
+        let settings = self.hurdle.as_ref()?.settings();
+        if limits.max_train == 0 {
+            return None;
         }
-        fitness
+        let early = Limits {
+            max_train: settings.train_examples.min(limits.max_train),
+            max_epochs: 1,
+            ..*limits
+        };
+        self.stats.hurdle_evaluations += 1;
+        let fitness = self.evaluate_tasks(live, &early, seed);
+        let hurdle = self.hurdle.as_mut().expect("checked above");
+        if hurdle.clears(fitness) {
+            return None;
+        }
+        self.stats.hurdle_stops += 1;
+        Some(fitness)
     }
 }

@@ -114,7 +114,8 @@ impl SearchCounters {
             evaluations: stats.evaluations,
             fec_hits,
             fec_lookups,
-            task_runs: (fec_lookups + stats.full_evaluations) * evaluator.num_tasks() as u64,
+            task_runs: (fec_lookups + stats.full_evaluations + stats.hurdle_evaluations)
+                * evaluator.num_tasks() as u64,
             native_evaluations: stats.native_evaluations,
             compiled: stats.compiled,
         }

@@ -107,6 +107,9 @@ pub struct IslandFigures {
     /// run again).
     #[serde(default)]
     pub shortcut_hits: u64,
+    /// Its candidates that fell below the hurdle (0 without one).
+    #[serde(default)]
+    pub hurdle_stops: u64,
 }
 
 /// The outcome of an island search, the same on every rank.
@@ -474,6 +477,7 @@ impl<'a> Islands<'a> {
                         jit_fallbacks: stats.jit_failures,
                         native_evaluations: stats.native_evaluations,
                         shortcut_hits: evo.evaluator().shortcut_hits(),
+                        hurdle_stops: stats.hurdle_stops,
                     },
                     best,
                 }

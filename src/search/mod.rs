@@ -5,6 +5,7 @@ pub mod evolution;
 pub mod fec_cache;
 pub mod fingerprint_memo;
 pub mod generator;
+pub mod hurdle;
 pub mod islands;
 #[cfg(feature = "mpi")]
 pub mod mpi;
@@ -21,6 +22,7 @@ pub use evolution::{
 };
 pub use fec_cache::FecCache;
 pub use generator::{InitialPopulation, generate};
+pub use hurdle::{Hurdle, HurdleSettings};
 pub use islands::{CachePadded, IslandFigures, Islands, IslandsResult, Migration};
 pub use mutator::{MutationType, Mutator};
 pub use space::{AlgorithmSpace, FunctionSpace};

@@ -21,7 +21,7 @@ mod tasks;
 mod tests;
 
 use crate::eval::Combination;
-use crate::search::{AlgorithmSpace, FecSettings, InitialPopulation, MutationType};
+use crate::search::{AlgorithmSpace, FecSettings, HurdleSettings, InitialPopulation, MutationType};
 use crate::task::spec::TaskSpec;
 pub use parallel::{DEFAULT_MODE, ParallelMode, ParallelSettings};
 use raw::RawConfig;
@@ -76,6 +76,9 @@ pub struct Experiment {
     pub fec: Option<FecSettings>,
     /// Train budget: baseline and threshold factor.
     pub train_budget: Option<(Baseline, f64)>,
+    /// The hurdle before the full evaluation, `None` when off (the default, the original's
+    /// search).
+    pub hurdle: Option<HurdleSettings>,
     /// Most experiments (0: no limit).
     pub max_experiments: u64,
     /// Stop experimenting once the best select fitness exceeds this.
@@ -135,6 +138,7 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
     let parallel = parallel::parallel(&raw.threads, &raw.parallel, search.population_size, &c)?;
     let fec = settings::fec(&raw.fec, &c)?;
     let train_budget = settings::train_budget(raw.train_budget.as_ref(), &c)?;
+    let hurdle = settings::hurdle(raw.hurdle.as_ref(), &c)?;
     let limits = settings::experiments(&raw.experiments, &c)?;
     let tasks = [
         tasks::collection("search_tasks", raw.search_tasks, &c)?,
@@ -148,6 +152,7 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Experiment, Co
         search,
         fec,
         train_budget,
+        hurdle,
         limits,
         fitness_combination: raw.fitness_combination,
         tasks,
@@ -164,6 +169,7 @@ struct Checked {
     search: evolution::SearchSettings,
     fec: Option<FecSettings>,
     train_budget: Option<(Baseline, f64)>,
+    hurdle: Option<HurdleSettings>,
     limits: settings::ExperimentLimits,
     fitness_combination: Combination,
     tasks: [Vec<TaskSpec>; 3],
@@ -191,6 +197,7 @@ impl Checked {
             target_fitness: s.target_fitness,
             fec: self.fec,
             train_budget: self.train_budget,
+            hurdle: self.hurdle,
             max_experiments: e.max_experiments,
             sufficient_fitness: e.sufficient_fitness,
             randomize_task_seeds: e.randomize_task_seeds,

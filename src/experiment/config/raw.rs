@@ -29,6 +29,7 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub fec: RawFec,
     pub train_budget: Option<RawBudget>,
+    pub hurdle: Option<RawHurdle>,
     #[serde(default)]
     pub experiments: RawExperiments,
     #[serde(default)]
@@ -151,6 +152,15 @@ pub(super) struct RawFec {
 pub(super) struct RawBudget {
     pub baseline: Spanned<String>,
     pub threshold_factor: Opt<f64>,
+}
+
+/// `[hurdle]`; every key optional (the table's presence turns the hurdle on).
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHurdle {
+    pub train_examples: Opt<i64>,
+    pub percentile: Opt<f64>,
+    pub window: Opt<i64>,
 }
 
 /// `[experiments]`; every key optional.

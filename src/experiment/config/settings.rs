@@ -1,9 +1,9 @@
 //! The `[fec]`, `[train_budget]` and `[experiments]` tables.
 
-use super::raw::{Given, RawBudget, RawExperiments, RawFec};
+use super::raw::{Given, RawBudget, RawExperiments, RawFec, RawHurdle};
 use super::report::Reporter;
 use super::{Baseline, ConfigError};
-use crate::search::FecSettings;
+use crate::search::{FecSettings, HurdleSettings};
 
 /// `[experiments]`, checked, defaults applied. Each field is the same-named one of
 /// [`super::Experiment`].
@@ -63,6 +63,39 @@ pub(super) fn train_budget(
         return Err(c.err(factor.span, "train_budget", "threshold_factor", problem));
     }
     Ok(Some((baseline, factor.value)))
+}
+
+/// Checks `[hurdle]`: at least one early train example (default 100), a percentile in
+/// (0, 100] (default 75), a window of at least one fitness (default 1000).
+pub(super) fn hurdle(
+    raw: Option<&RawHurdle>,
+    c: &Reporter,
+) -> Result<Option<HurdleSettings>, ConfigError> {
+    let Some(h) = raw else {
+        return Ok(None);
+    };
+    let positive = |g: Given<i64>, key: &str| {
+        if g.value < 1 {
+            let problem = format!("{} is not allowed (allowed: 1 or more)", g.value);
+            return Err(c.err(g.span, "hurdle", key, problem));
+        }
+        Ok(g.value as usize)
+    };
+    let train_examples = positive(Given::or(&h.train_examples, 100), "train_examples")?;
+    let window = positive(Given::or(&h.window, 1000), "window")?;
+    let percentile = Given::or(&h.percentile, 75.0);
+    if !(percentile.value > 0.0 && percentile.value <= 100.0) {
+        let problem = format!(
+            "{} is not allowed (allowed: more than 0, at most 100)",
+            percentile.value
+        );
+        return Err(c.err(percentile.span, "hurdle", "percentile", problem));
+    }
+    Ok(Some(HurdleSettings {
+        train_examples,
+        percentile: percentile.value,
+        window,
+    }))
 }
 
 /// Checks `[experiments]`: a sufficient fitness within 0 to 1, a positive time limit.

@@ -336,3 +336,30 @@ fn threads_and_parallel_are_read_and_checked() {
     ));
     assert!(err("", "[parallel]\nislands = 2").contains("unknown field `islands`"));
 }
+
+#[test]
+fn the_hurdle_is_read_and_checked() {
+    let e = demo_with("", "[hurdle]\ntrain_examples = 20\npercentile = 50").unwrap();
+    assert_eq!(
+        e.hurdle,
+        Some(HurdleSettings {
+            train_examples: 20,
+            percentile: 50.0,
+            window: 1000,
+        })
+    );
+    assert_eq!(demo().hurdle, None, "off unless the table is there");
+    let err = |extra: &str| demo_with("", extra).unwrap_err().message;
+    let line = DEMO_CONFIG.lines().count() + 4;
+    assert_eq!(
+        err("[hurdle]\npercentile = 0"),
+        format!(
+            "t.toml:{line}: hurdle.percentile: 0 is not allowed (allowed: more than 0, at most 100)"
+        )
+    );
+    assert_eq!(
+        err("[hurdle]\nwindow = 0"),
+        format!("t.toml:{line}: hurdle.window: 0 is not allowed (allowed: 1 or more)")
+    );
+    assert!(err("[hurdle]\nepochs = 2").contains("unknown field `epochs`"));
+}
