@@ -41,6 +41,7 @@ fn comparable(v: &Value) -> Value {
             "jit_fallbacks",
             "native_evaluations",
             "migrations",
+            "hurdle_stops",
             "per_island",
         ] {
             r.remove(k);
