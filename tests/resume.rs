@@ -121,6 +121,20 @@ fn one_thread_resumes_where_it_was_interrupted() {
     assert_resumes_exactly(&small_demo(ParallelMode::Islands), 1, 5, (3, 4), &FLAG);
 }
 
+/// The hurdle's window of early fitnesses is in the checkpoint: the bar after resuming is the one
+/// the whole run had.
+#[test]
+fn islands_with_a_hurdle_resume_exactly() {
+    static FLAG: AtomicBool = AtomicBool::new(false);
+    let mut e = small_demo(ParallelMode::Islands);
+    e.hurdle = Some(amlz::search::HurdleSettings {
+        train_examples: 10,
+        percentile: 75.0,
+        window: 100,
+    });
+    assert_resumes_exactly(&e, 2, 5, (3, 4), &FLAG);
+}
+
 #[test]
 fn two_islands_resume_at_a_round_s_end() {
     static FLAG: AtomicBool = AtomicBool::new(false);
