@@ -76,11 +76,11 @@ impl Hurdle {
             return;
         }
         self.recent.push_back(early);
-        let at = self.sorted.partition_point(|x| x.total_cmp(&early).is_lt());
+        let at = self.position(early);
         self.sorted.insert(at, early);
     }
 
-    /// Where `value` (which is there) is in `sorted`.
+    /// Where `value` is in `sorted`, or would go.
     fn position(&self, value: f64) -> usize {
         self.sorted.partition_point(|x| x.total_cmp(&value).is_lt())
     }
