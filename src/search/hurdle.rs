@@ -46,9 +46,9 @@ impl Hurdle {
         self.settings
     }
 
-    /// The bar now: `None` until the window is full.
+    /// The bar now: `None` until the window is full (always, for a window of 0).
     pub fn bar(&self) -> Option<f64> {
-        if self.sorted.len() < self.settings.window {
+        if self.sorted.is_empty() || self.sorted.len() < self.settings.window {
             return None;
         }
         let n = self.sorted.len();
@@ -66,14 +66,14 @@ impl Hurdle {
 
     /// Adds `early` to the window, dropping the oldest once it is full.
     fn push(&mut self, early: f64) {
+        if self.settings.window == 0 {
+            return;
+        }
         if self.recent.len() == self.settings.window
             && let Some(old) = self.recent.pop_front()
         {
             let at = self.position(old);
             self.sorted.remove(at);
-        }
-        if self.settings.window == 0 {
-            return;
         }
         self.recent.push_back(early);
         let at = self.position(early);

@@ -102,10 +102,7 @@ pub(super) fn search(s: &RawSearch, c: &Reporter) -> Result<SearchSettings, Conf
 /// P (default 1000, at least 1) and T (default 10, 1 to P).
 fn population_and_tournament(s: &RawSearch, c: &Reporter) -> Result<(usize, usize), ConfigError> {
     let p = Given::or(&s.population_size, 1000);
-    if p.value < 1 {
-        let problem = format!("{} is not allowed (allowed: 1 or more)", p.value);
-        return Err(c.err(p.span, "search", "population_size", problem));
-    }
+    c.at_least_one(&p, "search", "population_size")?;
     let t = Given::or(&s.tournament_size, 10);
     if t.value < 1 || t.value > p.value {
         let problem = format!(

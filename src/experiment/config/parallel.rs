@@ -78,10 +78,7 @@ pub(super) fn parallel(
         },
     };
     let every = Given::or(&raw.migration_every, DEFAULT_MIGRATION_EVERY as i64);
-    if every.value < 1 {
-        let problem = format!("{} is not allowed (allowed: 1 or more)", every.value);
-        return Err(c.err(every.span, "parallel", "migration_every", problem));
-    }
+    let every = c.at_least_one(&every, "parallel", "migration_every")?;
     let migration_size = match &raw.migration_size {
         Some(s) if !(0..=population_size as i64).contains(s.get_ref()) => {
             let problem = format!(
@@ -96,7 +93,7 @@ pub(super) fn parallel(
     Ok(ParallelSettings {
         threads,
         mode,
-        migration_every: every.value as u64,
+        migration_every: every as u64,
         migration_size,
     })
 }

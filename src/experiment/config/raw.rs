@@ -155,7 +155,7 @@ pub(super) struct RawBudget {
 }
 
 /// `[hurdle]`; every key optional (the table's presence turns the hurdle on).
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawHurdle {
     pub train_examples: Opt<i64>,

@@ -2,6 +2,7 @@
 //! line taken from the span of the offending value (left out for a defaulted value).
 
 use super::ConfigError;
+use super::raw::Given;
 use crate::task::file::line_at;
 use std::ops::Range;
 
@@ -31,6 +32,20 @@ impl Reporter<'_> {
         ConfigError {
             message: format!("{}: {full}: {problem}", self.location(span)),
         }
+    }
+
+    /// `given` as a count, or the error naming `table.key` when it is below 1.
+    pub fn at_least_one(
+        &self,
+        given: &Given<i64>,
+        table: &str,
+        key: &str,
+    ) -> Result<usize, ConfigError> {
+        if given.value < 1 {
+            let problem = format!("{} is not allowed (allowed: 1 or more)", given.value);
+            return Err(self.err(given.span.clone(), table, key, problem));
+        }
+        Ok(given.value as usize)
     }
 
     /// A TOML syntax or serde error (unknown key, wrong type, missing key): its message on one

@@ -1,4 +1,4 @@
-//! The `[fec]`, `[train_budget]` and `[experiments]` tables.
+//! The `[fec]`, `[train_budget]`, `[hurdle]` and `[experiments]` tables.
 
 use super::raw::{Given, RawBudget, RawExperiments, RawFec, RawHurdle};
 use super::report::Reporter;
@@ -74,15 +74,9 @@ pub(super) fn hurdle(
     let Some(h) = raw else {
         return Ok(None);
     };
-    let positive = |g: Given<i64>, key: &str| {
-        if g.value < 1 {
-            let problem = format!("{} is not allowed (allowed: 1 or more)", g.value);
-            return Err(c.err(g.span, "hurdle", key, problem));
-        }
-        Ok(g.value as usize)
-    };
-    let train_examples = positive(Given::or(&h.train_examples, 100), "train_examples")?;
-    let window = positive(Given::or(&h.window, 1000), "window")?;
+    let train_examples = Given::or(&h.train_examples, 100);
+    let train_examples = c.at_least_one(&train_examples, "hurdle", "train_examples")?;
+    let window = c.at_least_one(&Given::or(&h.window, 1000), "hurdle", "window")?;
     let percentile = Given::or(&h.percentile, 75.0);
     if !(percentile.value > 0.0 && percentile.value <= 100.0) {
         let problem = format!(
