@@ -13,14 +13,19 @@
 
 use crate::algorithm::{Algorithm, ComponentFunction};
 use crate::instruction::Instruction;
+use crate::layout::MAX_ADDRESSES;
 use crate::op::{Bank, DataKind, Op};
 
-/// A set of addresses: one bit per address per bank, in 64-bit words.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// 64-bit words per bank of an [`AddressSet`]: room for [`MAX_ADDRESSES`] addresses.
+const WORDS: usize = MAX_ADDRESSES.div_ceil(64);
+
+/// A set of addresses: one bit per address per bank, in a fixed array of 64-bit words (no
+/// allocation: liveness runs once per candidate of a search). Addresses beyond
+/// [`MAX_ADDRESSES`], which no memory holds, count as always in the set: liveness then keeps
+/// every instruction that writes one, which is safe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AddressSet {
-    words: Vec<u64>,
-    /// Index of the first word of each bank.
-    base: [usize; 3],
+    words: [[u64; WORDS]; 3],
 }
 
 fn bank_index(bank: Bank) -> usize {
@@ -28,52 +33,42 @@ fn bank_index(bank: Bank) -> usize {
 }
 
 impl AddressSet {
-    /// An empty set able to hold every address below `counts`.
-    fn empty(counts: &crate::layout::MemoryCounts) -> AddressSet {
-        let words = |n: usize| n.div_ceil(64);
-        let (s, v, m) = (
-            words(counts.scalars),
-            words(counts.vectors),
-            words(counts.matrices),
-        );
-        AddressSet {
-            words: vec![0; s + v + m],
-            base: [0, s, s + v],
-        }
-    }
+    /// The empty set.
+    const EMPTY: AddressSet = AddressSet {
+        words: [[0; WORDS]; 3],
+    };
 
+    /// Where `bank` address `addr` lies (`None` beyond the set's room).
     #[inline]
-    fn locate(&self, bank: Bank, addr: u16) -> (usize, u64) {
-        (
-            self.base[bank_index(bank)] + addr as usize / 64,
-            1u64 << (addr % 64),
-        )
+    fn locate(bank: Bank, addr: u16) -> Option<(usize, usize, u64)> {
+        let w = addr as usize / 64;
+        (w < WORDS).then(|| (bank_index(bank), w, 1u64 << (addr % 64)))
     }
 
     /// Whether `bank` address `addr` is in the set.
     pub fn contains(&self, bank: Bank, addr: u16) -> bool {
-        let b = bank_index(bank);
-        let end = if b == 2 {
-            self.words.len()
-        } else {
-            self.base[b + 1]
-        };
-        let (w, bit) = self.locate(bank, addr);
-        w < end && self.words[w] & bit != 0
+        Self::locate(bank, addr).is_none_or(|(b, w, bit)| self.words[b][w] & bit != 0)
     }
 
     fn insert(&mut self, bank: Bank, addr: u16) {
-        let (w, bit) = self.locate(bank, addr);
-        self.words[w] |= bit;
+        if let Some((b, w, bit)) = Self::locate(bank, addr) {
+            self.words[b][w] |= bit;
+        }
     }
 
     fn remove(&mut self, bank: Bank, addr: u16) {
-        let (w, bit) = self.locate(bank, addr);
-        self.words[w] &= !bit;
+        if let Some((b, w, bit)) = Self::locate(bank, addr) {
+            self.words[b][w] &= !bit;
+        }
     }
 
     fn union_with(&mut self, other: &AddressSet) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
+        for (a, b) in self
+            .words
+            .iter_mut()
+            .flatten()
+            .zip(other.words.iter().flatten())
+        {
             *a |= *b;
         }
     }
@@ -98,7 +93,7 @@ fn writes_whole_output(instr: &Instruction) -> bool {
 /// Backward pass over one function: given what is live after it, marks which instructions are
 /// needed and returns what is live before it.
 fn backward(list: &[Instruction], live_out: &AddressSet, keep: &mut [bool]) -> AddressSet {
-    let mut live = live_out.clone();
+    let mut live = *live_out;
     for (i, instr) in list.iter().enumerate().rev() {
         let Some((bank, out)) = instr.output() else {
             keep[i] = false;
@@ -131,19 +126,28 @@ pub struct Liveness {
 
 /// Computes liveness over the evaluation loop by iterating to a fixed point.
 pub fn liveness(algorithm: &Algorithm) -> Liveness {
-    let mut keep = [
-        vec![false; algorithm.setup.len()],
-        vec![false; algorithm.predict.len()],
-        vec![false; algorithm.learn.len()],
-    ];
-    let counts = algorithm.min_counts();
-    let mut s1 = AddressSet::empty(&counts);
+    let mut keep = [Vec::new(), Vec::new(), Vec::new()];
+    let live_into_predict = liveness_into(algorithm, &mut keep);
+    Liveness {
+        keep,
+        live_into_predict,
+    }
+}
+
+/// [`liveness`] into `keep` (resized, its allocations reused); returns the addresses live on
+/// entry to Predict.
+fn liveness_into(algorithm: &Algorithm, keep: &mut [Vec<bool>; 3]) -> AddressSet {
+    for f in ComponentFunction::ALL {
+        keep[f as usize].clear();
+        keep[f as usize].resize(algorithm.function(f).len(), false);
+    }
+    let mut s1 = AddressSet::EMPTY;
     s1.insert(Bank::Scalar, 1);
-    let mut into_predict = AddressSet::empty(&counts);
-    let mut into_learn = AddressSet::empty(&counts);
+    let mut into_predict = AddressSet::EMPTY;
+    let mut into_learn = AddressSet::EMPTY;
     loop {
         // After Predict: s1 is observed, then either Learn or another Predict follows.
-        let mut after_predict = s1.clone();
+        let mut after_predict = s1;
         after_predict.union_with(&into_learn);
         after_predict.union_with(&into_predict);
         let new_predict =
@@ -158,29 +162,40 @@ pub fn liveness(algorithm: &Algorithm) -> Liveness {
         into_learn = new_learn;
     }
     backward(&algorithm.setup, &into_predict, &mut keep[0]);
-    Liveness {
-        keep,
-        live_into_predict: into_predict,
-    }
+    into_predict
 }
 
 /// The algorithm without its dead instructions (and without NoOps). It computes the same
 /// predictions, fitness and random draws as the original; only dead memory may differ.
 pub fn eliminate_dead_code(algorithm: &Algorithm) -> Algorithm {
-    let live = liveness(algorithm);
-    let filter = |f: ComponentFunction| -> Vec<Instruction> {
-        algorithm
-            .function(f)
-            .iter()
-            .zip(&live.keep[f as usize])
-            .filter(|(i, k)| **k && i.op != Op::NoOp)
-            .map(|(i, _)| *i)
-            .collect()
-    };
-    Algorithm {
-        setup: filter(ComponentFunction::Setup),
-        predict: filter(ComponentFunction::Predict),
-        learn: filter(ComponentFunction::Learn),
+    let mut live = Algorithm::default();
+    DeadCodeEliminator::default().eliminate_into(algorithm, &mut live);
+    live
+}
+
+/// [`eliminate_dead_code`] with its buffers kept from call to call, so that a search, which
+/// eliminates the dead code of every candidate, allocates nothing for it.
+#[derive(Clone, Debug, Default)]
+pub struct DeadCodeEliminator {
+    keep: [Vec<bool>; 3],
+}
+
+impl DeadCodeEliminator {
+    /// Writes `algorithm` without its dead instructions (and NoOps) into `live`, reusing its
+    /// allocations: the same algorithm [`eliminate_dead_code`] returns.
+    pub fn eliminate_into(&mut self, algorithm: &Algorithm, live: &mut Algorithm) {
+        liveness_into(algorithm, &mut self.keep);
+        for f in ComponentFunction::ALL {
+            let kept = algorithm
+                .function(f)
+                .iter()
+                .zip(&self.keep[f as usize])
+                .filter(|(i, k)| **k && i.op != Op::NoOp)
+                .map(|(i, _)| *i);
+            let out = live.function_mut(f);
+            out.clear();
+            out.extend(kept);
+        }
     }
 }
 
@@ -212,6 +227,32 @@ mod tests {
             "def Setup():\n  s2 = 0.5\ndef Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  s5 = s0 - s1\n  \
              s5 = s5 * s2\n  v2 = s5 * v0\n  v1 = v1 + v2\n"
         );
+    }
+
+    #[test]
+    fn addresses_beyond_any_memory_are_kept_and_reuse_gives_the_same_result() {
+        // Not from text, which refuses such addresses: an algorithm built in code may hold them.
+        let a = Algorithm {
+            setup: vec![
+                Instruction::constant(2, 0.5),
+                Instruction::constant(1200, 0.25),
+            ],
+            predict: vec![
+                Instruction::new(Op::ScalarProduct, 2, 1200, 1),
+                Instruction::new(Op::ScalarProduct, 1, 1, 1300),
+            ],
+            learn: Vec::new(),
+        };
+        let d = eliminate_dead_code(&a);
+        // Both writes above the set's room stay (always live), the one below is read: all kept.
+        assert_eq!(d.setup.len(), 2);
+        assert_eq!(d.predict.len(), 2);
+        let mut dce = DeadCodeEliminator::default();
+        let mut live = handmade::neural_net();
+        for algorithm in [&a, &handmade::linear(0.1), &a] {
+            dce.eliminate_into(algorithm, &mut live);
+            assert_eq!(live, eliminate_dead_code(algorithm));
+        }
     }
 
     #[test]
