@@ -496,6 +496,8 @@ enum Kind {
     Jit,
     /// Interpreter on the full vs the DCE'd algorithm.
     Dce,
+    /// The interpreter's multi-task lanes vs one task at a time (DCE'd algorithm).
+    Lanes,
 }
 
 struct Checked {
@@ -547,6 +549,9 @@ fn check_run(
             fallback,
         }));
     }
+    if let Some(checked) = check_lanes(&dce, run, memory, nan_equal, fallback) {
+        return Ok(Some(checked));
+    }
     Ok(fallback.then_some(Checked {
         kind: Kind::Jit,
         differences: Vec::new(),
@@ -554,6 +559,87 @@ fn check_run(
         right: r_jit,
         fallback,
     }))
+}
+
+/// Lanes beside a run's task in the multi-task check.
+const CHECK_LANES: usize = 3;
+
+/// A task of `task`'s shape with other data (examples in reverse order, labels scaled by
+/// `1 + lane`) and, for odd lanes, half the error bound: so that lanes stop at other examples.
+fn lane_variant(task: &Task, lane: usize) -> Task {
+    let mut t = task.clone();
+    let f = task.features;
+    let reverse = |x: &[f64]| -> Vec<f64> { x.chunks(f.max(1)).rev().flatten().copied().collect() };
+    t.train_features = reverse(&task.train_features);
+    t.valid_features = reverse(&task.valid_features);
+    let scale = 1.0 + lane as f64;
+    t.train_labels = task.train_labels.iter().rev().map(|y| y * scale).collect();
+    t.valid_labels = task.valid_labels.iter().rev().map(|y| y * scale).collect();
+    if lane % 2 == 1 {
+        t.max_abs_error = task.max_abs_error / 2.0;
+    }
+    t
+}
+
+/// Runs `run`'s task and [`CHECK_LANES`] - 1 variants of it side by side in the interpreter's
+/// lanes and compares each lane's outcome, predictions, final memory and random stream with the
+/// task run alone; the first lane that differs, if any.
+fn check_lanes(
+    program: &Program,
+    run: &Run,
+    memory: &mut Memory,
+    nan_equal: bool,
+    fallback: bool,
+) -> Option<Checked> {
+    let tasks: Vec<Task> = (0..CHECK_LANES)
+        .map(|lane| match lane {
+            0 => run.task.clone(),
+            _ => lane_variant(&run.task, lane),
+        })
+        .collect();
+    let seeds: Vec<u64> = (0..CHECK_LANES as u64).map(|l| run.rng_seed ^ l).collect();
+    let mut rngs: Vec<Rng> = seeds.iter().map(|&s| Rng::new(s)).collect();
+    let mut out = vec![Outcome::default(); CHECK_LANES];
+    let mut lane_memory = interp::LaneMemory::default();
+    let refs: Vec<&Task> = tasks.iter().collect();
+    let mut traces = vec![Trace::default(); CHECK_LANES];
+    interp::evaluate_lanes(
+        program,
+        &refs,
+        &mut lane_memory,
+        &mut rngs,
+        &run.limits,
+        &mut out,
+        &mut traces,
+    );
+    for (lane, task) in tasks.iter().enumerate() {
+        let alone = Run {
+            task: task.clone(),
+            limits: run.limits,
+            rng_seed: seeds[lane],
+        };
+        let single = run_interp(program, &alone, memory);
+        let lanes = RunResult {
+            outcome: out[lane],
+            trace: std::mem::take(&mut traces[lane]),
+            memory: lane_memory.lane(&program.layout(), lane).to_vec(),
+            rng: rngs[lane].clone(),
+        };
+        let differences: Vec<String> = compare(&single, &lanes, true, nan_equal)
+            .into_iter()
+            .map(|d| format!("lane {lane}: {d}"))
+            .collect();
+        if !differences.is_empty() {
+            return Some(Checked {
+                kind: Kind::Lanes,
+                differences,
+                left: single,
+                right: lanes,
+                fallback,
+            });
+        }
+    }
+    None
 }
 
 /// Whether `algorithm` on `run` still shows a mismatch of `kind`.
@@ -700,6 +786,11 @@ fn report_failure(case: &Case, run: &Run, checked: &Checked) -> String {
             "interpreter on the full vs the dead-code-eliminated algorithm",
             "full",
             "dce",
+        ),
+        Kind::Lanes => (
+            "interpreter lanes (the task beside variants of it) vs one task at a time",
+            "alone",
+            "lanes",
         ),
     };
     let t = &run.task;

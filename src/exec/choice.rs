@@ -14,10 +14,10 @@
 
 use super::break_even::BreakEven;
 use super::cost::example_cost_ns;
-use super::interp::{self, Memory, Program};
+use super::interp::{self, LaneMemory, Memory, Program};
 use super::jit::{self, JitExecutor, JitProgram, PackedRows};
 use super::tiering::{CodeKey, CompileService, Tiering};
-use super::{Limits, Observer, Outcome};
+use super::{LaneObserver, Limits, Observer, OneLane, Outcome};
 use crate::task::{EvalType, Task};
 use amlz_ir::{AddressError, Algorithm, Layout, Rng};
 use amlz_jit::JitConfig;
@@ -109,6 +109,8 @@ impl Prepared {
 pub struct ExecutorStats {
     /// Evaluations that ran compiled code.
     pub native_evaluations: u64,
+    /// Evaluations that ran in the interpreter's multi-task lanes.
+    pub lane_evaluations: u64,
     /// Structures compiled.
     pub compiled: u64,
     /// Structures whose compilation failed: they ran in the interpreter (the fallback).
@@ -120,6 +122,7 @@ pub struct ExecutorStats {
 pub struct Executor {
     tier: Tier,
     native_evaluations: u64,
+    lane_evaluations: u64,
 }
 
 enum Tier {
@@ -180,6 +183,7 @@ impl Executor {
         Executor {
             tier,
             native_evaluations: 0,
+            lane_evaluations: 0,
         }
     }
 
@@ -196,6 +200,7 @@ impl Executor {
     pub fn stats(&self) -> ExecutorStats {
         let mut s = ExecutorStats {
             native_evaluations: self.native_evaluations,
+            lane_evaluations: self.lane_evaluations,
             ..ExecutorStats::default()
         };
         let mut add_jit = |jit: &JitExecutor| {
@@ -307,13 +312,7 @@ impl Executor {
         limits: &Limits,
         observer: &mut O,
     ) -> Outcome {
-        let native = prepared.native.as_ref().filter(|_| match &self.tier {
-            Tier::Auto { break_even, .. } => {
-                break_even.saved_ns(prepared.cost_ns, call_examples(task, limits)) > 0.0
-            }
-            Tier::Interp | Tier::Jit(_) => true,
-        });
-        match native {
+        match self.native(prepared, task, limits) {
             Some(native) => {
                 self.native_evaluations += 1;
                 jit::evaluate(native, task, rows, memory, rng, limits, observer)
@@ -321,6 +320,65 @@ impl Executor {
             // Either only a decoding is at hand, or the call is too short to gain from the
             // native code, whose decoding the interpreter then runs.
             None => interp::evaluate(prepared.interpreted(), task, memory, rng, limits, observer),
+        }
+    }
+
+    /// The compiled code an evaluation of `prepared` on `task` within `limits` runs: none where
+    /// none is at hand or, for `auto`, where the evaluation is too short to gain from it.
+    fn native<'p>(
+        &self,
+        prepared: &'p Prepared,
+        task: &Task,
+        limits: &Limits,
+    ) -> Option<&'p JitProgram> {
+        prepared.native.as_ref().filter(|_| match &self.tier {
+            Tier::Auto { break_even, .. } => {
+                break_even.saved_ns(prepared.cost_ns, call_examples(task, limits)) > 0.0
+            }
+            Tier::Interp | Tier::Jit(_) => true,
+        })
+    }
+
+    /// Evaluates `prepared` on each of `tasks` (at most [`crate::exec::epochs::MAX_LANES`], of
+    /// one shape: [`crate::exec::epochs::same_shape`]), `rows[lane]` holding task `lane`'s JIT
+    /// rows: `out[lane]` is what [`Executor::evaluate`] returns for `tasks[lane]` with random
+    /// stream `rngs[lane]`, `observer` watching each lane. Where the interpreter runs them, they
+    /// run side by side in its multi-task lanes; compiled code runs them one at a time.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate_lanes<O: LaneObserver>(
+        &mut self,
+        prepared: &Prepared,
+        tasks: &[&Task],
+        rows: &[&PackedRows],
+        memory: &mut Memory,
+        lanes: &mut LaneMemory,
+        rngs: &mut [Rng],
+        limits: &Limits,
+        out: &mut [Outcome],
+        observer: &mut O,
+    ) {
+        let Some(first) = tasks.first() else {
+            return;
+        };
+        if tasks.len() > 1 && self.native(prepared, first, limits).is_none() {
+            self.lane_evaluations += tasks.len() as u64;
+            let program = prepared.interpreted();
+            interp::evaluate_lanes(program, tasks, lanes, rngs, limits, out, observer);
+            return;
+        }
+        for (lane, task) in tasks.iter().enumerate() {
+            out[lane] = self.evaluate(
+                prepared,
+                task,
+                rows[lane],
+                memory,
+                &mut rngs[lane],
+                limits,
+                &mut OneLane {
+                    lanes: &mut *observer,
+                    lane,
+                },
+            );
         }
     }
 

@@ -62,7 +62,7 @@ impl Limits {
 }
 
 /// What one evaluation on one task produced.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Outcome {
     /// The fitness in `[0, 1]`.
     pub fitness: f64,
@@ -84,11 +84,54 @@ pub trait Observer {
     fn valid(&mut self, _label: f64, _prediction: f64) {}
 }
 
+/// Watches a multi-task evaluation: each lane's predictions, as an [`Observer`] watches one
+/// task's. Within a lane, predictions come in the order of its task run alone.
+pub trait LaneObserver {
+    /// Lane `lane`'s train prediction, before its error check.
+    #[inline(always)]
+    fn train(&mut self, _lane: usize, _label: f64, _prediction: f64) {}
+    /// Lane `lane`'s validation prediction.
+    #[inline(always)]
+    fn valid(&mut self, _lane: usize, _label: f64, _prediction: f64) {}
+}
+
 /// The observer that records nothing.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoObserver;
 
 impl Observer for NoObserver {}
+
+impl LaneObserver for NoObserver {}
+
+/// One trace per lane.
+impl LaneObserver for Vec<Trace> {
+    fn train(&mut self, lane: usize, label: f64, prediction: f64) {
+        Observer::train(&mut self[lane], label, prediction);
+    }
+    fn valid(&mut self, lane: usize, label: f64, prediction: f64) {
+        Observer::valid(&mut self[lane], label, prediction);
+    }
+}
+
+/// One lane of a [`LaneObserver`] as an [`Observer`] (for a lane that runs alone).
+#[derive(Debug)]
+pub struct OneLane<'a, O> {
+    /// The lanes' observer.
+    pub lanes: &'a mut O,
+    /// The lane watched.
+    pub lane: usize,
+}
+
+impl<O: LaneObserver> Observer for OneLane<'_, O> {
+    #[inline(always)]
+    fn train(&mut self, label: f64, prediction: f64) {
+        self.lanes.train(self.lane, label, prediction);
+    }
+    #[inline(always)]
+    fn valid(&mut self, label: f64, prediction: f64) {
+        self.lanes.valid(self.lane, label, prediction);
+    }
+}
 
 /// Records every prediction, for differential tests between executors.
 #[derive(Clone, Debug, Default, PartialEq)]

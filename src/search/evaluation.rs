@@ -7,12 +7,13 @@ use super::hurdle::{Hurdle, HurdleSettings};
 use super::train_budget::TrainBudget;
 use crate::eval::{Combination, combine, task_stream_seed};
 use crate::exec::choice::{Use, full_examples};
-use crate::exec::interp::Memory;
+use crate::exec::epochs::{MAX_LANES, same_shape};
+use crate::exec::interp::{LaneMemory, Memory};
 use crate::exec::jit::PackedRows;
 use crate::exec::tiering::CompileService;
-use crate::exec::{Executor, ExecutorChoice, Limits, NoObserver, Observer, Outcome, Prepared};
+use crate::exec::{Executor, ExecutorChoice, LaneObserver, Limits, NoObserver, Outcome, Prepared};
 use crate::task::{EvalType, Task};
-use amlz_ir::analysis::eliminate_dead_code;
+use amlz_ir::analysis::DeadCodeEliminator;
 use amlz_ir::{Algorithm, Layout, MemoryCounts, Rng};
 use std::sync::Arc;
 
@@ -44,17 +45,35 @@ impl Default for FecSettings {
 /// equal functions give equal fingerprints.
 pub const FINGERPRINT_SEED: u64 = 0x5eed_f1e9;
 
-/// Hashes the absolute error of every prediction a fingerprint makes.
-struct ErrorHasher<'a>(&'a mut FingerprintHasher);
+/// Collects, task by task, the bits of the absolute error of every prediction a fingerprint
+/// makes (lane `i` is task `i`), to be hashed in task order.
+struct TaskErrors<'a>(&'a mut [Vec<u64>]);
 
-impl Observer for ErrorHasher<'_> {
+impl LaneObserver for TaskErrors<'_> {
     #[inline(always)]
-    fn train(&mut self, label: f64, prediction: f64) {
-        self.0.add((label - prediction).abs().to_bits());
+    fn train(&mut self, task: usize, label: f64, prediction: f64) {
+        self.0[task].push((label - prediction).abs().to_bits());
     }
     #[inline(always)]
-    fn valid(&mut self, label: f64, prediction: f64) {
-        self.0.add((label - prediction).abs().to_bits());
+    fn valid(&mut self, task: usize, label: f64, prediction: f64) {
+        self.0[task].push((label - prediction).abs().to_bits());
+    }
+}
+
+/// A lane group's view of an observer of every task: lane `l` is task `tasks[l]`.
+struct ByTask<'a, O> {
+    tasks: &'a [usize],
+    observer: &'a mut O,
+}
+
+impl<O: LaneObserver> LaneObserver for ByTask<'_, O> {
+    #[inline(always)]
+    fn train(&mut self, lane: usize, label: f64, prediction: f64) {
+        self.observer.train(self.tasks[lane], label, prediction);
+    }
+    #[inline(always)]
+    fn valid(&mut self, lane: usize, label: f64, prediction: f64) {
+        self.observer.valid(self.tasks[lane], label, prediction);
     }
 }
 
@@ -94,6 +113,35 @@ struct Slot {
     prepared: Option<Prepared>,
 }
 
+/// Search tasks that a full evaluation runs side by side: one slot, one shape, at most
+/// [`MAX_LANES`], in task order.
+#[derive(Debug)]
+struct LaneGroup {
+    slot: usize,
+    tasks: Vec<usize>,
+}
+
+/// Groups the tasks for multi-task evaluation: each task joins the first open group of its
+/// slot and shape.
+fn lane_groups(tasks: &[Task], slot_of: &[usize]) -> Vec<LaneGroup> {
+    let mut groups: Vec<LaneGroup> = Vec::new();
+    for (i, task) in tasks.iter().enumerate() {
+        let open = groups.iter_mut().find(|g| {
+            g.slot == slot_of[i]
+                && g.tasks.len() < MAX_LANES
+                && same_shape(&tasks[g.tasks[0]], task)
+        });
+        match open {
+            Some(g) => g.tasks.push(i),
+            None => groups.push(LaneGroup {
+                slot: slot_of[i],
+                tasks: vec![i],
+            }),
+        }
+    }
+    groups
+}
+
 /// Evaluates candidates on the search tasks.
 pub struct SearchEvaluator {
     tasks: Vec<Task>,
@@ -101,12 +149,24 @@ pub struct SearchEvaluator {
     rows: Vec<PackedRows>,
     slots: Vec<Slot>,
     slot_of: Vec<usize>,
+    /// The tasks as full evaluations run them, side by side.
+    groups: Vec<LaneGroup>,
     combination: Combination,
     fec: Option<(FecSettings, FecCache)>,
     budget: Option<TrainBudget>,
     executor: Executor,
     memory: Memory,
+    lane_memory: LaneMemory,
+    /// The random streams of one lane group's evaluation.
+    lane_rngs: Vec<Rng>,
     per_task: Vec<f64>,
+    /// The outcomes of one pass over the tasks, by task.
+    outcomes: Vec<Outcome>,
+    /// A fingerprint's errors, by task.
+    errors: Vec<Vec<u64>>,
+    /// Eliminates each candidate's dead code into `live` (both reused: no allocation).
+    dce: DeadCodeEliminator,
+    live: Algorithm,
     stats: EvaluationStats,
     /// The executor's counters (native evaluations, compiles, fallbacks) of a checkpointed run
     /// before it was resumed: added to this executor's own.
@@ -188,6 +248,7 @@ impl SearchEvaluator {
         let (slots, slot_of) = slots_for(&tasks, counts)?;
         Ok(SearchEvaluator {
             rows: tasks.iter().map(|_| PackedRows::default()).collect(),
+            groups: lane_groups(&tasks, &slot_of),
             tasks,
             slots,
             slot_of,
@@ -196,7 +257,13 @@ impl SearchEvaluator {
             budget,
             executor: Executor::new(executor),
             memory: Memory::default(),
+            lane_memory: LaneMemory::default(),
+            lane_rngs: Vec::with_capacity(MAX_LANES),
             per_task: Vec::new(),
+            outcomes: Vec::new(),
+            errors: Vec::new(),
+            dce: DeadCodeEliminator::default(),
+            live: Algorithm::default(),
             stats: EvaluationStats::default(),
             executor_before: EvaluationStats::default(),
             memo: Some(FingerprintMemo::default()),
@@ -287,29 +354,6 @@ impl SearchEvaluator {
         }
     }
 
-    /// Runs task `i` on the candidate prepared in its slot.
-    fn run<O: Observer>(
-        &mut self,
-        i: usize,
-        rng: &mut Rng,
-        limits: &Limits,
-        observer: &mut O,
-    ) -> Outcome {
-        let prepared = self.slots[self.slot_of[i]]
-            .prepared
-            .as_ref()
-            .expect("prepare fills every slot");
-        self.executor.evaluate(
-            prepared,
-            &self.tasks[i],
-            &self.rows[i],
-            &mut self.memory,
-            rng,
-            limits,
-            observer,
-        )
-    }
-
     /// Tells the executor how much interpreter work task `i` just cost.
     fn record(&mut self, live: &Algorithm, i: usize, examples: f64) {
         let prepared = self.slots[self.slot_of[i]]
@@ -320,24 +364,28 @@ impl SearchEvaluator {
     }
 
     /// Runs the FEC fingerprint of the prepared `live` program: its errors on the first examples
-    /// of every task, hashed, and the train steps the runs took.
+    /// of every task, hashed task by task, and the train steps the runs took.
     fn fingerprint(&mut self, live: &Algorithm, limits: &Limits, fec: FecSettings) -> Fingerprint {
-        let mut hasher = FingerprintHasher::default();
         let prefix = Limits::prefix(
             fec.num_train_examples.min(limits.max_train),
             fec.num_valid_examples,
         );
+        let mut errors = std::mem::take(&mut self.errors);
+        errors.resize_with(self.tasks.len(), Vec::new);
+        errors.iter_mut().for_each(Vec::clear);
+        self.run_groups(&prefix, |_| FINGERPRINT_SEED, &mut TaskErrors(&mut errors));
+        let mut hasher = FingerprintHasher::default();
         let mut train_steps = 0;
-        let mut rng = Rng::new(FINGERPRINT_SEED);
-        for i in 0..self.tasks.len() {
-            rng.reseed(FINGERPRINT_SEED);
+        for (i, task_errors) in errors.iter().enumerate() {
             hasher.add(i as u64);
             hasher.add(self.tasks[i].num_train().min(limits.max_train) as u64);
-            let out = self.run(i, &mut rng, &prefix, &mut ErrorHasher(&mut hasher));
+            task_errors.iter().for_each(|&e| hasher.add(e));
+            let out = self.outcomes[i];
             train_steps += out.train_steps;
             let valid = self.tasks[i].num_valid().min(prefix.max_valid);
             self.record(live, i, (out.train_steps as usize + valid) as f64);
         }
+        self.errors = errors;
         Fingerprint {
             key: hasher.finish(),
             train_steps,
@@ -369,9 +417,17 @@ impl SearchEvaluator {
     /// If an address of `algorithm` does not fit the counts (the mutator never makes one).
     pub fn fitness(&mut self, algorithm: &Algorithm, seed: u64) -> f64 {
         self.stats.evaluations += 1;
-        let live = eliminate_dead_code(algorithm);
+        let mut live = std::mem::take(&mut self.live);
+        self.dce.eliminate_into(algorithm, &mut live);
+        let fitness = self.fitness_of_live(&live, seed);
+        self.live = live;
+        fitness
+    }
+
+    /// [`SearchEvaluator::fitness`] of a candidate whose dead code is eliminated.
+    fn fitness_of_live(&mut self, live: &Algorithm, seed: u64) -> f64 {
         let limits = match &self.budget {
-            Some(b) if !b.allows(&live) => {
+            Some(b) if !b.allows(live) => {
                 self.stats.over_budget += 1;
                 Limits::UNTRAINED
             }
@@ -380,15 +436,15 @@ impl SearchEvaluator {
         let mut prepared = false;
         let key = if let Some((fec, _)) = &self.fec {
             let fec = *fec;
-            let remembered = self.memo.as_mut().and_then(|m| m.get(&live));
+            let remembered = self.memo.as_mut().and_then(|m| m.get(live));
             let fingerprint = match remembered {
                 Some(f) => f,
                 None => {
-                    self.prepare(&live);
+                    self.prepare(live);
                     prepared = true;
-                    let f = self.fingerprint(&live, &limits, fec);
+                    let f = self.fingerprint(live, &limits, fec);
                     if let Some(memo) = &mut self.memo {
-                        memo.insert(live.clone(), f);
+                        memo.insert(live, f);
                     }
                     f
                 }
@@ -403,14 +459,14 @@ impl SearchEvaluator {
             None
         };
         if !prepared {
-            self.prepare(&live);
+            self.prepare(live);
         }
 
-        let fitness = match self.early_stop(&live, &limits, seed) {
+        let fitness = match self.early_stop(live, &limits, seed) {
             Some(early) => early,
             None => {
                 self.stats.full_evaluations += 1;
-                self.evaluate_tasks(&live, &limits, seed)
+                self.evaluate_tasks(live, &limits, seed)
             }
         };
         if let (Some(key), Some((_, cache))) = (key, &mut self.fec) {
@@ -422,10 +478,10 @@ impl SearchEvaluator {
     /// Runs every search task on the prepared `live` program within `limits`, random ops drawing
     /// from the streams of `seed`, and combines their fitnesses.
     fn evaluate_tasks(&mut self, live: &Algorithm, limits: &Limits, seed: u64) -> f64 {
+        self.run_groups(limits, |i| task_stream_seed(seed, i), &mut NoObserver);
         self.per_task.clear();
         for i in 0..self.tasks.len() {
-            let mut rng = Rng::new(task_stream_seed(seed, i));
-            let outcome = self.run(i, &mut rng, limits, &mut NoObserver);
+            let outcome = self.outcomes[i];
             self.stats.train_steps += outcome.train_steps;
             self.per_task.push(outcome.fitness);
             let task = &self.tasks[i];
@@ -434,6 +490,50 @@ impl SearchEvaluator {
             self.record(live, i, (outcome.train_steps as usize + valid) as f64);
         }
         combine(&self.per_task, self.combination)
+    }
+
+    /// Runs every task on the prepared candidate within `limits`, lane group by lane group, task
+    /// `i` drawing from `Rng::new(seed_of(i))` and `observer` watching it as lane `i`; the
+    /// outcomes land in `self.outcomes`, by task.
+    fn run_groups<O: LaneObserver>(
+        &mut self,
+        limits: &Limits,
+        seed_of: impl Fn(usize) -> u64,
+        observer: &mut O,
+    ) {
+        self.outcomes.clear();
+        self.outcomes.resize(self.tasks.len(), Outcome::default());
+        for group in &self.groups {
+            let prepared = self.slots[group.slot]
+                .prepared
+                .as_ref()
+                .expect("prepare fills every slot");
+            let n = group.tasks.len();
+            let task_of = |lane: usize| group.tasks[lane.min(n - 1)];
+            let tasks: [&Task; MAX_LANES] = std::array::from_fn(|l| &self.tasks[task_of(l)]);
+            let rows: [&PackedRows; MAX_LANES] = std::array::from_fn(|l| &self.rows[task_of(l)]);
+            self.lane_rngs.clear();
+            let streams = group.tasks.iter().map(|&i| Rng::new(seed_of(i)));
+            self.lane_rngs.extend(streams);
+            let mut out = [Outcome::default(); MAX_LANES];
+            self.executor.evaluate_lanes(
+                prepared,
+                &tasks[..n],
+                &rows[..n],
+                &mut self.memory,
+                &mut self.lane_memory,
+                &mut self.lane_rngs,
+                limits,
+                &mut out[..n],
+                &mut ByTask {
+                    tasks: &group.tasks,
+                    observer: &mut *observer,
+                },
+            );
+            for (lane, &i) in group.tasks.iter().enumerate() {
+                self.outcomes[i] = out[lane];
+            }
+        }
     }
 
     /// The hurdle's early evaluation of the prepared `live` program: its fitness when it falls

@@ -7,12 +7,14 @@
 //! search. Only which executor work is skipped changes.
 //!
 //! Keys are the whole live programs (compared bit for bit), not hashes of them: a collision
-//! would change the search. The map is emptied when full, which only costs speed.
+//! would change the search. The memo is emptied when full, which only costs speed.
 
-use amlz_ir::Algorithm;
-use std::collections::HashMap;
+use crate::exec::tiering::FxBuild;
+use amlz_ir::{Algorithm, ComponentFunction, Instruction};
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
 
-/// Most live programs remembered at once (about 30 MB for the demo's programs).
+/// Most live programs remembered at once.
 pub const MEMO_CAPACITY: usize = 1 << 16;
 
 /// A live program's fingerprint and the train steps its fingerprint runs counted.
@@ -24,27 +26,72 @@ pub struct Fingerprint {
     pub train_steps: u64,
 }
 
-/// Fingerprints by live program.
+/// One remembered program: where its instructions lie in the arena, and its fingerprint.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    hash: u64,
+    start: u32,
+    /// Setup, Predict and Learn lengths.
+    lens: [u32; 3],
+    fingerprint: Fingerprint,
+}
+
+/// Fingerprints by live program. The programs' instructions lie back to back in one arena and
+/// the table holds plain entries, so remembering a program allocates nothing once the memo has
+/// grown, and emptying it frees nothing.
 #[derive(Debug, Default)]
 pub struct FingerprintMemo {
-    map: HashMap<Algorithm, Fingerprint, crate::exec::tiering::FxBuild>,
+    table: HashTable<Entry>,
+    arena: Vec<Instruction>,
     hits: u64,
 }
 
+fn hash(live: &Algorithm) -> u64 {
+    FxBuild::default().hash_one(live)
+}
+
 impl FingerprintMemo {
+    /// The instructions of `entry`'s component function `f`.
+    fn function(&self, entry: &Entry, f: ComponentFunction) -> &[Instruction] {
+        let before: u32 = entry.lens[..f as usize].iter().sum();
+        let start = (entry.start + before) as usize;
+        &self.arena[start..start + entry.lens[f as usize] as usize]
+    }
+
+    fn holds(&self, entry: &Entry, live: &Algorithm) -> bool {
+        ComponentFunction::ALL
+            .iter()
+            .all(|&f| self.function(entry, f) == live.function(f))
+    }
+
     /// The fingerprint of `live`, if it was remembered.
     pub fn get(&mut self, live: &Algorithm) -> Option<Fingerprint> {
-        let f = self.map.get(live).copied();
+        let h = hash(live);
+        let f = self
+            .table
+            .find(h, |e| e.hash == h && self.holds(e, live))
+            .map(|e| e.fingerprint);
         self.hits += u64::from(f.is_some());
         f
     }
 
-    /// Remembers `live`'s fingerprint, emptying the map first when it is full.
-    pub fn insert(&mut self, live: Algorithm, fingerprint: Fingerprint) {
-        if self.map.len() >= MEMO_CAPACITY {
-            self.map.clear();
+    /// Remembers `live`'s fingerprint (a program not remembered yet), emptying the memo first
+    /// when it is full.
+    pub fn insert(&mut self, live: &Algorithm, fingerprint: Fingerprint) {
+        if self.table.len() >= MEMO_CAPACITY {
+            self.table.clear();
+            self.arena.clear();
         }
-        self.map.insert(live, fingerprint);
+        let entry = Entry {
+            hash: hash(live),
+            start: self.arena.len() as u32,
+            lens: ComponentFunction::ALL.map(|f| live.function(f).len() as u32),
+            fingerprint,
+        };
+        for f in ComponentFunction::ALL {
+            self.arena.extend_from_slice(live.function(f));
+        }
+        self.table.insert_unique(entry.hash, entry, |e| e.hash);
     }
 
     /// Lookups that found a fingerprint.
@@ -67,13 +114,14 @@ mod tests {
             key: 7,
             train_steps: 30,
         };
-        memo.insert(a.clone(), f);
+        memo.insert(&a, f);
         assert_eq!(memo.get(&a), Some(f));
         assert_eq!(memo.get(&b), None, "another constant is another program");
         for i in 0..MEMO_CAPACITY + 1 {
-            memo.insert(handmade::linear(i as f64), f);
+            memo.insert(&handmade::linear(i as f64), f);
         }
-        assert!(memo.map.len() <= MEMO_CAPACITY);
+        assert!(memo.table.len() <= MEMO_CAPACITY);
+        assert!(memo.arena.len() <= MEMO_CAPACITY * handmade::linear(0.0).instructions().count());
         assert_eq!(memo.hits(), 1);
     }
 }

@@ -49,7 +49,13 @@ unsafe fn fill(len: usize, o: *mut f64, mut f: impl FnMut() -> f64) {
 /// # Safety
 /// As for [`run`].
 #[inline(always)]
-unsafe fn step<D: Dim>(d: D, ins: &Decoded, m: *mut f64, scratch: *mut f64, rng: &mut Rng) {
+pub(super) unsafe fn step<D: Dim>(
+    d: D,
+    ins: &Decoded,
+    m: *mut f64,
+    scratch: *mut f64,
+    rng: &mut Rng,
+) {
     let n = d.n();
     let nn = n * n;
     unsafe {

@@ -6,8 +6,10 @@
 //! 2, 4, 8, 16 and 32.
 
 mod exec;
+mod lanes;
 mod program;
 
+pub use lanes::{LaneMemory, evaluate_lanes};
 pub use program::Program;
 
 use crate::exec::epochs::{self, TrainPass, run_epochs, validation_fitness};
@@ -221,30 +223,39 @@ impl<D: Dim, O: Observer> epochs::Passes for Passes<'_, D, O> {
                 let prediction = *m.add(1);
                 let label = *task.valid_labels.get_unchecked(i);
                 self.observer.valid(label, prediction);
-                match task.eval_type {
-                    EvalType::RmsError => {
-                        let e = label - prediction;
-                        let abs = e.abs();
-                        if abs.is_nan() || abs > task.max_abs_error {
-                            return 0.0;
-                        }
-                        loss += e * e;
-                    }
-                    EvalType::Accuracy => {
-                        let p = sigmoid(prediction);
-                        // Not `!(0.0..=1.0).contains(&p)`: a NaN p must pass (parity,
-                        // SEMANTICS.md §4).
-                        #[allow(clippy::manual_range_contains)]
-                        if p > 1.0 || p < 0.0 {
-                            return 0.0;
-                        }
-                        if (label > 0.5) != (p > 0.5) {
-                            wrong += 1;
-                        }
-                    }
+                if !score(task, label, prediction, &mut loss, &mut wrong) {
+                    return 0.0;
                 }
             }
         }
         validation_fitness(task.eval_type, false, loss, wrong, count)
     }
+}
+
+/// Scores one validation prediction into `loss` (RMS_ERROR) or `wrong` (ACCURACY); false when
+/// it fails the validation (SEMANTICS.md §4).
+#[inline(always)]
+fn score(task: &Task, label: f64, prediction: f64, loss: &mut f64, wrong: &mut usize) -> bool {
+    match task.eval_type {
+        EvalType::RmsError => {
+            let e = label - prediction;
+            let abs = e.abs();
+            if abs.is_nan() || abs > task.max_abs_error {
+                return false;
+            }
+            *loss += e * e;
+        }
+        EvalType::Accuracy => {
+            let p = sigmoid(prediction);
+            // Not `!(0.0..=1.0).contains(&p)`: a NaN p must pass (parity, SEMANTICS.md §4).
+            #[allow(clippy::manual_range_contains)]
+            if p > 1.0 || p < 0.0 {
+                return false;
+            }
+            if (label > 0.5) != (p > 0.5) {
+                *wrong += 1;
+            }
+        }
+    }
+    true
 }
