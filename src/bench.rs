@@ -224,7 +224,8 @@ pub struct SearchFigure {
     pub individuals_per_second: f64,
     /// Individuals evaluated.
     pub individuals: u64,
-    /// Seconds of evolution, over all experiments.
+    /// Seconds of evolution, over all experiments: a little under [`SuiteSettings::seconds`],
+    /// whose clock also covers building the search's tasks.
     pub seconds: f64,
     /// Experiments run.
     pub experiments: u64,

@@ -61,8 +61,10 @@ fn a_tiny_suite_reports_every_figure() {
     let report = run_suite(&settings).unwrap();
     assert_report_shape(&serde_json::to_value(&report).unwrap());
     for s in &report.search {
-        // Each search ran for about its time (the clock is checked between individuals).
-        assert!(s.seconds > 0.05 && s.seconds < 2.0, "{s:?}");
+        // Each search evolved within its time (the clock, which also covers building the
+        // search's tasks, is checked between individuals) and says for how long.
+        assert!(s.seconds > 0.0 && s.seconds <= s.wall_seconds, "{s:?}");
+        assert!(s.wall_seconds < 10.0, "{s:?}");
     }
     let table = report.to_table();
     for piece in ["ns per example", "compile µs", "individuals/s", "nonlinear"] {
