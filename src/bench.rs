@@ -261,6 +261,21 @@ pub fn run_suite_with(
     mut progress: impl FnMut(&str),
 ) -> Result<SuiteReport, BenchError> {
     settings.check()?;
+    let (per_example_ns, compile_latency_us) = program_figures(settings, &mut progress)?;
+    let search = search_figures(settings.seconds, &mut progress)?;
+    Ok(SuiteReport {
+        per_example_ns,
+        compile_latency_us,
+        search,
+    })
+}
+
+/// The per-example rows (each executor of `EXECUTORS` on each case) and the compile latency of
+/// every case's programs.
+fn program_figures(
+    settings: &SuiteSettings,
+    progress: &mut impl FnMut(&str),
+) -> Result<(Vec<PerExample>, CompileLatency), BenchError> {
     let mut bench = Bench {
         settings,
         jit: JitExecutor::new(JitConfig::default()),
@@ -289,16 +304,11 @@ pub fn run_suite_with(
             samples.extend(us);
         }
     }
-    let compile_latency_us = CompileLatency {
+    let compile = CompileLatency {
         median: median(&samples),
         per_program,
     };
-    let search = search_figures(settings.seconds, &mut progress)?;
-    Ok(SuiteReport {
-        per_example_ns,
-        compile_latency_us,
-        search,
-    })
+    Ok((per_example_ns, compile))
 }
 
 // ---------------------------------------------------------------------------------------------
