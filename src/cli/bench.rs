@@ -1,15 +1,26 @@
-//! `amlz bench`: measurements that feed the project's tables and notes.
+//! `amlz bench`: measurements that feed the project's tables and notes. With no subcommand, the
+//! fixed, seeded suite of [`amlz::bench`], printed as tables or (`--json`) as one JSON object.
 
 use super::CliError;
+use amlz::bench::{BenchError, SuiteSettings, run_suite_with};
 use amlz::exec::cost;
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 
-/// Arguments of `amlz bench`.
+/// Arguments of `amlz bench`: a subcommand, or the suite's flags.
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
     #[command(subcommand)]
-    what: BenchWhat,
+    what: Option<BenchWhat>,
+    /// Print the suite's figures as one JSON object (keys `per_example_ns`,
+    /// `compile_latency_us`, `search`) instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Seconds each search of the suite runs (6 searches: demo and nonlinear × interp, jit,
+    /// auto).
+    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
+    seconds: f64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -29,7 +40,8 @@ enum BenchWhat {
 /// Runs `amlz bench`.
 pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     match args.what {
-        BenchWhat::BreakEven => {
+        None => suite(args.json, args.seconds),
+        Some(BenchWhat::BreakEven) => {
             let b = amlz::exec::BreakEven::measure();
             println!(
                 "compile latency (median, linear and NN at F=4): {:.0} µs",
@@ -49,7 +61,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        BenchWhat::Costs { millis } => {
+        Some(BenchWhat::Costs { millis }) => {
             let small = cost::measure(4, millis);
             let large = cost::measure(16, millis);
             let table = cost::fit(4, &small, 16, &large);
@@ -69,4 +81,24 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Runs the suite with `seconds` per search and prints it (progress on stderr).
+fn suite(json: bool, seconds: f64) -> Result<ExitCode, CliError> {
+    let settings = SuiteSettings {
+        seconds,
+        ..SuiteSettings::default()
+    };
+    let report =
+        run_suite_with(&settings, |line| eprintln!("bench: {line}")).map_err(|e| match e {
+            BenchError::Seconds(_) => CliError::input(format!("--seconds: {e}")),
+            e => CliError::failure(e),
+        })?;
+    if json {
+        let text = serde_json::to_string(&report).map_err(CliError::failure)?;
+        println!("{text}");
+    } else {
+        print!("{}", report.to_table());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -32,7 +32,8 @@ enum Command {
     /// Differential fuzzing: random algorithms run by the interpreter and the JIT, compared bit
     /// for bit.
     Verify(verify::VerifyArgs),
-    /// Measure: per-op costs for the train budget, the interpreter/JIT break-even.
+    /// Measure: the benchmark suite (no subcommand), per-op costs for the train budget, the
+    /// interpreter/JIT break-even.
     Bench(bench::BenchArgs),
     /// Print an algorithm file: as it is, simplified (`--simplify`), or as a NumPy module
     /// (`--python`).
