@@ -16,7 +16,8 @@
 //! The JSON of a [`SuiteReport`] is a public interface: its three top-level keys and the
 //! `config`, `executor` and `individuals_per_second` of each `search` entry do not change.
 
-use crate::exec::interp::{self, Memory, Program};
+use crate::exec::epochs::MAX_LANES;
+use crate::exec::interp::{self, LaneMemory, Memory, Program};
 use crate::exec::jit::{self, JitExecutor, PackedRows};
 use crate::exec::{BreakEven, ExecutorChoice, Limits, NoObserver, Observer, Outcome};
 use crate::experiment::config::{self, Experiment};
@@ -339,7 +340,11 @@ struct Case {
 type Timer = fn(&Case, &mut Bench<'_>) -> Option<f64>;
 
 /// The executors of the per-example table, in its column order.
-const EXECUTORS: [(&str, Timer); 2] = [("interp", time_interp), ("jit", time_jit)];
+const EXECUTORS: [(&str, Timer); 3] = [
+    ("interp", time_interp),
+    ("lanes", time_lanes),
+    ("jit", time_jit),
+];
 
 /// No early stop on size: a case measures what an example costs, whatever the values.
 const CASE_TASK_SETTINGS: TaskSettings = TaskSettings {
@@ -531,6 +536,36 @@ fn time_interp(case: &Case, bench: &mut Bench<'_>) -> Option<f64> {
                     &mut memory,
                     &mut task_rng(i),
                     &Limits::FULL,
+                    &mut NoObserver,
+                );
+            }
+        }));
+    }
+    per_example(case, times.into_iter())
+}
+
+/// The multi-task row: `interp::evaluate_lanes` of each program on the case's tasks side by
+/// side (at most [`MAX_LANES`] at a time, as a search groups them).
+fn time_lanes(case: &Case, bench: &mut Bench<'_>) -> Option<f64> {
+    let mut times = Vec::with_capacity(case.programs.len());
+    let tasks: Vec<&Task> = case.tasks.iter().collect();
+    let mut memory = LaneMemory::default();
+    let mut out = [Outcome::default(); MAX_LANES];
+    for p in &case.programs {
+        let program = Program::new(&p.live, p.layout).ok()?;
+        times.push(time_pass(bench.settings.repeats, || {
+            for (g, group) in tasks.chunks(MAX_LANES).enumerate() {
+                let first = g * MAX_LANES;
+                let mut rngs: Vec<Rng> = (0..group.len()).map(|l| task_rng(first + l)).collect();
+                let out = &mut out[..group.len()];
+                let limits = &Limits::FULL;
+                interp::evaluate_lanes(
+                    &program,
+                    group,
+                    &mut memory,
+                    &mut rngs,
+                    limits,
+                    out,
                     &mut NoObserver,
                 );
             }
@@ -754,17 +789,19 @@ impl SuiteReport {
         for e in &executors {
             let _ = write!(out, " {e:>10}");
         }
-        let _ = writeln!(out, " {:>10}", "jit speed-up");
+        let _ = writeln!(out, " {:>13} {:>13}", "lanes speed-up", "jit speed-up");
         for (program, features) in self.cases() {
             let _ = write!(out, "{:<16} {features:>4}", program.name());
             for e in &executors {
                 let _ = write!(out, " {:>10}", fixed(self.ns(program, features, e), 1));
             }
-            let speedup = self
-                .ns(program, features, "interp")
-                .zip(self.ns(program, features, "jit"))
-                .map(|(i, j)| i / j.max(1e-9));
-            let _ = writeln!(out, " {:>11}x", fixed(speedup, 2));
+            let speedup = |executor: &str| {
+                self.ns(program, features, "interp")
+                    .zip(self.ns(program, features, executor))
+                    .map(|(i, j)| i / j.max(1e-9))
+            };
+            let (lanes, jit) = (speedup("lanes"), speedup("jit"));
+            let _ = writeln!(out, " {:>13}x {:>12}x", fixed(lanes, 2), fixed(jit, 2));
         }
         let _ = writeln!(out);
     }

@@ -23,6 +23,8 @@ fn assert_report_shape(v: &Value) {
             };
             let interp = row("interp").unwrap_or_else(|| panic!("{program} F={features}"));
             assert!(interp["ns"].as_f64().unwrap() > 0.0, "{interp}");
+            let lanes = row("lanes").unwrap_or_else(|| panic!("{program} F={features} lanes"));
+            assert!(lanes["ns"].as_f64().unwrap() > 0.0, "{lanes}");
             // The JIT's row is there; its time is a number, or null where the JIT cannot run.
             let jit = row("jit").unwrap();
             assert!(
