@@ -22,27 +22,35 @@ const WORDS: usize = MAX_ADDRESSES.div_ceil(64);
 /// A set of addresses: one bit per address per bank, in a fixed array of 64-bit words (no
 /// allocation: liveness runs once per candidate of a search). Addresses beyond
 /// [`MAX_ADDRESSES`], which no memory holds, count as always in the set: liveness then keeps
-/// every instruction that writes one, which is safe.
+/// every instruction that writes one, which is safe. Liveness of an algorithm whose addresses
+/// are all below 64 (every search's) runs on one word per bank (`W = 1`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AddressSet {
-    words: [[u64; WORDS]; 3],
+pub struct AddressSet<const W: usize = WORDS> {
+    words: [[u64; W]; 3],
 }
 
 fn bank_index(bank: Bank) -> usize {
     bank as usize
 }
 
-impl AddressSet {
+impl<const W: usize> AddressSet<W> {
     /// The empty set.
-    const EMPTY: AddressSet = AddressSet {
-        words: [[0; WORDS]; 3],
-    };
+    const EMPTY: AddressSet<W> = AddressSet { words: [[0; W]; 3] };
+
+    /// The same set with room for every address.
+    fn widen(&self) -> AddressSet {
+        let mut wide = AddressSet::EMPTY;
+        for (bank, words) in self.words.iter().enumerate() {
+            wide.words[bank][..W].copy_from_slice(words);
+        }
+        wide
+    }
 
     /// Where `bank` address `addr` lies (`None` beyond the set's room).
     #[inline]
     fn locate(bank: Bank, addr: u16) -> Option<(usize, usize, u64)> {
         let w = addr as usize / 64;
-        (w < WORDS).then(|| (bank_index(bank), w, 1u64 << (addr % 64)))
+        (w < W).then(|| (bank_index(bank), w, 1u64 << (addr % 64)))
     }
 
     /// Whether `bank` address `addr` is in the set.
@@ -62,7 +70,7 @@ impl AddressSet {
         }
     }
 
-    fn union_with(&mut self, other: &AddressSet) {
+    fn union_with(&mut self, other: &AddressSet<W>) {
         for (a, b) in self
             .words
             .iter_mut()
@@ -74,7 +82,7 @@ impl AddressSet {
     }
 
     /// The loop sets `s0` and `v0` before every Predict and Learn.
-    fn without_loop_inputs(mut self) -> AddressSet {
+    fn without_loop_inputs(mut self) -> AddressSet<W> {
         self.remove(Bank::Scalar, 0);
         self.remove(Bank::Vector, 0);
         self
@@ -92,7 +100,11 @@ fn writes_whole_output(instr: &Instruction) -> bool {
 
 /// Backward pass over one function: given what is live after it, marks which instructions are
 /// needed and returns what is live before it.
-fn backward(list: &[Instruction], live_out: &AddressSet, keep: &mut [bool]) -> AddressSet {
+fn backward<const W: usize>(
+    list: &[Instruction],
+    live_out: &AddressSet<W>,
+    keep: &mut [bool],
+) -> AddressSet<W> {
     let mut live = *live_out;
     for (i, instr) in list.iter().enumerate().rev() {
         let Some((bank, out)) = instr.output() else {
@@ -141,6 +153,21 @@ fn liveness_into(algorithm: &Algorithm, keep: &mut [Vec<bool>; 3]) -> AddressSet
         keep[f as usize].clear();
         keep[f as usize].resize(algorithm.function(f).len(), false);
     }
+    // Unused address fields are zero, so the largest field bounds every address.
+    let highest = algorithm
+        .instructions()
+        .map(|i| i.in1.max(i.in2).max(i.out))
+        .max()
+        .unwrap_or(0);
+    match highest < 64 {
+        true => fixed_point::<1>(algorithm, keep).widen(),
+        false => fixed_point::<WORDS>(algorithm, keep),
+    }
+}
+
+/// The fixed point of liveness over sets of `W` words per bank (every address of `algorithm`
+/// below `64 W`, or beyond any memory).
+fn fixed_point<const W: usize>(algorithm: &Algorithm, keep: &mut [Vec<bool>; 3]) -> AddressSet<W> {
     let mut s1 = AddressSet::EMPTY;
     s1.insert(Bank::Scalar, 1);
     let mut into_predict = AddressSet::EMPTY;

@@ -368,7 +368,11 @@ impl Tiering {
         if self.hot.len() >= HOT_CAPACITY {
             self.hot.clear();
         }
-        let total = self.hot.entry(key.clone()).or_insert(0.0);
+        // A structure already counted (most records) costs a lookup, not a clone of its key.
+        let total = match self.hot.get_mut(key) {
+            Some(total) => total,
+            None => self.hot.entry(key.clone()).or_insert(0.0),
+        };
         *total += saved;
         if *total <= self.break_even.compile_ns {
             return;

@@ -9,10 +9,10 @@
 //! Keys are the whole live programs (compared bit for bit), not hashes of them: a collision
 //! would change the search. The memo is emptied when full, which only costs speed.
 
-use crate::exec::tiering::FxBuild;
+use crate::exec::tiering::FxHasher;
 use amlz_ir::{Algorithm, ComponentFunction, Instruction};
 use hashbrown::HashTable;
-use std::hash::BuildHasher;
+use std::hash::Hasher;
 
 /// Most live programs remembered at once.
 pub const MEMO_CAPACITY: usize = 1 << 16;
@@ -46,8 +46,23 @@ pub struct FingerprintMemo {
     hits: u64,
 }
 
+/// The hash of a whole program: every field of every instruction, packed four words to an
+/// instruction (cheaper than the derived `Hash`, which feeds the hasher field by field).
 fn hash(live: &Algorithm) -> u64 {
-    FxBuild::default().hash_one(live)
+    let mut h = FxHasher::default();
+    for f in ComponentFunction::ALL {
+        let list = live.function(f);
+        h.write_u64(list.len() as u64);
+        for i in list {
+            let addresses = u64::from(i.in1) | u64::from(i.in2) << 16 | u64::from(i.out) << 32;
+            h.write_u64(addresses | (i.op as u64) << 48);
+            h.write_u64(i.activation.to_bits());
+            let [a, b, c] = i.data.map(f32::to_bits);
+            h.write_u64(u64::from(a) | u64::from(b) << 32);
+            h.write_u64(u64::from(c));
+        }
+    }
+    h.finish()
 }
 
 impl FingerprintMemo {
