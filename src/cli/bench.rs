@@ -52,6 +52,10 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
                 b.jit_speedup
             );
             println!(
+                "multi-task lanes speed-up per example:           {:.2}x",
+                b.lanes_speedup
+            );
+            println!(
                 "interpreter ns per cost-model ns:                {:.2}",
                 b.interp_scale
             );

@@ -4,12 +4,14 @@
 //! what it saves (the interpreter time of the evaluation times the fraction the JIT removes). Both
 //! are measured once per process, the first time `auto` needs them, in a fraction of a second:
 //! the hand-made linear regressor and network (F = 4) are compiled a few times and run by both
-//! executors on a small task.
+//! executors on a small task, and by the interpreter's multi-task lanes on copies of it (what
+//! the JIT saves is less where the interpreter would run lanes).
 
 use super::cost::example_cost_ns;
-use super::interp::{self, Memory, Program};
+use super::epochs::MAX_LANES;
+use super::interp::{self, LaneMemory, Memory, Program};
 use super::jit::{self, JitExecutor, PackedRows};
-use super::{Limits, NoObserver};
+use super::{Limits, NoObserver, Outcome};
 use crate::task::generate::{
     Sizes, TaskSettings, scalar_2layer_nn_regression, scalar_linear_regression,
 };
@@ -18,6 +20,19 @@ use amlz_jit::JitConfig;
 use std::sync::OnceLock;
 use std::time::Instant;
 
+/// How the interpreter would run an evaluation, which sets what compiled code saves over it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InterpMode {
+    /// One task alone.
+    Alone,
+    /// In multi-task lanes, beside other tasks.
+    Lanes,
+}
+
+/// Lanes side by side in the measurement of [`BreakEven::lanes_speedup`]: about a search's
+/// task count (the demo's is 10).
+pub const LANES_MEASURED: usize = 8;
+
 /// This machine's break-even between the executors.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BreakEven {
@@ -25,6 +40,9 @@ pub struct BreakEven {
     pub compile_ns: f64,
     /// Interpreter time over JIT time per example (geometric mean of the two hand-made programs).
     pub jit_speedup: f64,
+    /// Interpreter time of one task alone over its time per task in multi-task lanes (geometric
+    /// mean of the two hand-made programs, [`LANES_MEASURED`] lanes).
+    pub lanes_speedup: f64,
     /// Interpreter nanoseconds per estimated cost-model nanosecond (the cost table was measured
     /// on another machine or at another load).
     pub interp_scale: f64,
@@ -59,6 +77,7 @@ impl BreakEven {
         ];
         let mut compile = Vec::new();
         let mut log_speedup = 0.0;
+        let mut log_lanes = 0.0;
         let mut scale = 0.0;
         let mut overhead = 0.0;
         for (algorithm, task) in &cases {
@@ -110,6 +129,8 @@ impl BreakEven {
                 None => interp_ns, // No JIT on this machine: never worth compiling.
             };
             log_speedup += (interp_ns / jit_ns.max(1.0)).ln();
+            let lanes_ns = time(&mut || lanes(&program, task)) / LANES_MEASURED as f64;
+            log_lanes += (interp_ns / lanes_ns.max(1.0)).ln();
             // The per-call overhead: one train and one validation example, many times.
             if let Some(p) = prepared.as_ref().filter(|p| p.is_compiled()) {
                 let tiny = Limits {
@@ -153,6 +174,7 @@ impl BreakEven {
                 .copied()
                 .unwrap_or(f64::INFINITY),
             jit_speedup: (log_speedup / cases.len() as f64).exp(),
+            lanes_speedup: (log_lanes / cases.len() as f64).exp(),
             interp_scale: scale / cases.len() as f64,
             call_overhead_ns: overhead / cases.len() as f64,
         }
@@ -164,18 +186,82 @@ impl BreakEven {
         *MEASURED.get_or_init(BreakEven::measure)
     }
 
-    /// Nanoseconds one native evaluation of `examples` examples would save over the interpreter,
-    /// for a program whose cost-model estimate is `cost_ns` per example (0 when it would lose).
-    pub fn saved_ns(&self, cost_ns: f64, examples: f64) -> f64 {
-        if self.jit_speedup <= 1.0 {
+    /// Nanoseconds one native evaluation of `examples` examples would save over the interpreter
+    /// running it as `mode` says, for a program whose cost-model estimate is `cost_ns` per
+    /// example (0 when it would lose).
+    pub fn saved_ns(&self, cost_ns: f64, examples: f64, mode: InterpMode) -> f64 {
+        let interp_speedup = match mode {
+            InterpMode::Alone => 1.0,
+            InterpMode::Lanes => self.lanes_speedup.max(1.0),
+        };
+        if self.jit_speedup <= interp_speedup {
             return 0.0;
         }
-        let saved = cost_ns * self.interp_scale * examples * (1.0 - 1.0 / self.jit_speedup);
+        let interp_ns = cost_ns * self.interp_scale / interp_speedup;
+        let saved = interp_ns * examples * (1.0 - interp_speedup / self.jit_speedup);
         (saved - self.call_overhead_ns).max(0.0)
     }
 
-    /// Whether compiling pays off for that much work.
+    /// Whether compiling pays off for that much work on one task at a time.
     pub fn worth_compiling(&self, cost_ns: f64, examples: f64) -> bool {
-        self.saved_ns(cost_ns, examples) > self.compile_ns
+        self.saved_ns(cost_ns, examples, InterpMode::Alone) > self.compile_ns
+    }
+}
+
+/// Runs `program` on [`LANES_MEASURED`] copies of `task` side by side.
+fn lanes(program: &Program, task: &crate::task::Task) {
+    let tasks = [task; LANES_MEASURED];
+    let mut rngs = [(); LANES_MEASURED].map(|_| Rng::new(1));
+    let mut out = [Outcome::default(); MAX_LANES];
+    let mut memory = LaneMemory::default();
+    let out = &mut out[..LANES_MEASURED];
+    interp::evaluate_lanes(
+        program,
+        &tasks,
+        &mut memory,
+        &mut rngs,
+        &Limits::FULL,
+        out,
+        &mut NoObserver,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(jit_speedup: f64, lanes_speedup: f64) -> BreakEven {
+        BreakEven {
+            compile_ns: 100_000.0,
+            jit_speedup,
+            lanes_speedup,
+            interp_scale: 1.0,
+            call_overhead_ns: 50.0,
+        }
+    }
+
+    #[test]
+    fn compiled_code_saves_less_over_lanes_and_nothing_where_lanes_are_as_fast() {
+        let m = machine(4.0, 2.0);
+        // 10 ns per example over 1000 examples: alone 10 µs, lanes 5 µs, native 2.5 µs.
+        assert_eq!(m.saved_ns(10.0, 1000.0, InterpMode::Alone), 7500.0 - 50.0);
+        assert_eq!(m.saved_ns(10.0, 1000.0, InterpMode::Lanes), 2500.0 - 50.0);
+        assert_eq!(
+            machine(2.0, 2.5).saved_ns(10.0, 1000.0, InterpMode::Lanes),
+            0.0
+        );
+        assert!(machine(2.0, 2.5).saved_ns(10.0, 1000.0, InterpMode::Alone) > 0.0);
+        // Too short to pay for the call.
+        assert_eq!(m.saved_ns(10.0, 1.0, InterpMode::Lanes), 0.0);
+    }
+
+    #[test]
+    fn measured_speedups_are_positive() {
+        let b = BreakEven::measure();
+        assert!(
+            b.lanes_speedup > 0.0 && b.lanes_speedup.is_finite(),
+            "{b:?}"
+        );
+        assert!(b.jit_speedup > 0.0, "{b:?}");
     }
 }

@@ -12,7 +12,7 @@
 //!   its own work passes the break-even. Either way an evaluation too short to gain (an FEC
 //!   fingerprint) stays in the interpreter.
 
-use super::break_even::BreakEven;
+use super::break_even::{BreakEven, InterpMode};
 use super::cost::example_cost_ns;
 use super::interp::{self, LaneMemory, Memory, Program};
 use super::jit::{self, JitExecutor, JitProgram, PackedRows};
@@ -272,7 +272,9 @@ impl Executor {
                 }
                 // A structure is worth a key only if some evaluation of it could run faster
                 // natively.
-                Use::Search(full) if break_even.saved_ns(prepared.cost_ns, full) > 0.0 => {
+                Use::Search(full)
+                    if break_even.saved_ns(prepared.cost_ns, full, InterpMode::Alone) > 0.0 =>
+                {
                     let program = Program::new(live, layout)?;
                     let tiering = tiering.get_or_insert_with(|| {
                         Box::new(match service {
@@ -312,7 +314,7 @@ impl Executor {
         limits: &Limits,
         observer: &mut O,
     ) -> Outcome {
-        match self.native(prepared, task, limits) {
+        match self.native(prepared, task, limits, InterpMode::Alone) {
             Some(native) => {
                 self.native_evaluations += 1;
                 jit::evaluate(native, task, rows, memory, rng, limits, observer)
@@ -324,16 +326,18 @@ impl Executor {
     }
 
     /// The compiled code an evaluation of `prepared` on `task` within `limits` runs: none where
-    /// none is at hand or, for `auto`, where the evaluation is too short to gain from it.
+    /// none is at hand or, for `auto`, where the evaluation is too short to gain from it over
+    /// the interpreter running it as `mode` says.
     fn native<'p>(
         &self,
         prepared: &'p Prepared,
         task: &Task,
         limits: &Limits,
+        mode: InterpMode,
     ) -> Option<&'p JitProgram> {
         prepared.native.as_ref().filter(|_| match &self.tier {
             Tier::Auto { break_even, .. } => {
-                break_even.saved_ns(prepared.cost_ns, call_examples(task, limits)) > 0.0
+                break_even.saved_ns(prepared.cost_ns, call_examples(task, limits), mode) > 0.0
             }
             Tier::Interp | Tier::Jit(_) => true,
         })
@@ -360,7 +364,11 @@ impl Executor {
         let Some(first) = tasks.first() else {
             return;
         };
-        if tasks.len() > 1 && self.native(prepared, first, limits).is_none() {
+        if tasks.len() > 1
+            && self
+                .native(prepared, first, limits, InterpMode::Lanes)
+                .is_none()
+        {
             self.lane_evaluations += tasks.len() as u64;
             let program = prepared.interpreted();
             interp::evaluate_lanes(program, tasks, lanes, rngs, limits, out, observer);
@@ -383,9 +391,15 @@ impl Executor {
     }
 
     /// Tells the executor that the interpreter just ran `examples` examples of `prepared`
-    /// (prepared from `live`): `auto` counts what compiled code would have saved and compiles
-    /// the structure in the background once that passes the compile cost.
-    pub fn record(&mut self, live: &Algorithm, prepared: &Prepared, examples: f64) {
+    /// (prepared from `live`) as `mode` says: `auto` counts what compiled code would have saved
+    /// and compiles the structure in the background once that passes the compile cost.
+    pub fn record(
+        &mut self,
+        live: &Algorithm,
+        prepared: &Prepared,
+        examples: f64,
+        mode: InterpMode,
+    ) {
         if let (
             Tier::Auto {
                 tiering: Some(t), ..
@@ -394,7 +408,7 @@ impl Executor {
             Some(key),
         ) = (&mut self.tier, &prepared.native, &prepared.key)
         {
-            t.record(key, live, prepared.cost_ns, examples);
+            t.record(key, live, prepared.cost_ns, examples, mode);
         }
     }
 }

@@ -19,7 +19,7 @@ pub mod interp;
 pub mod jit;
 pub mod tiering;
 
-pub use break_even::BreakEven;
+pub use break_even::{BreakEven, InterpMode};
 pub use choice::{Executor, ExecutorChoice, ExecutorStats, Prepared};
 pub use epochs::{Passes, TrainPass, run_epochs, validation_fitness};
 pub use fitness::{accuracy_fitness, rms_fitness};

@@ -13,9 +13,9 @@
 //! emptied past [`HOT_CAPACITY`] entries, and compiled code is freed with its code generation once no
 //! table holds it.
 
-use super::BreakEven;
 use super::interp::Program;
 use super::jit::JitProgram;
+use super::{BreakEven, InterpMode};
 use crate::task::EvalType;
 use amlz_ir::analysis::{LiveStructure, live_structure};
 use amlz_ir::{Algorithm, Layout};
@@ -358,10 +358,17 @@ impl Tiering {
     }
 
     /// Records that the interpreter ran one evaluation of `examples` examples of `live`
-    /// (estimated `cost_ns` per example by the cost model); asks for compilation once the time
-    /// compiled code would have saved passes the compile cost.
-    pub fn record(&mut self, key: &CodeKey, live: &Algorithm, cost_ns: f64, examples: f64) {
-        let saved = self.break_even.saved_ns(cost_ns, examples);
+    /// (estimated `cost_ns` per example by the cost model) as `mode` says; asks for compilation
+    /// once the time compiled code would have saved passes the compile cost.
+    pub fn record(
+        &mut self,
+        key: &CodeKey,
+        live: &Algorithm,
+        cost_ns: f64,
+        examples: f64,
+        mode: InterpMode,
+    ) {
+        let saved = self.break_even.saved_ns(cost_ns, examples, mode);
         if saved <= 0.0 {
             return;
         }

@@ -11,7 +11,9 @@ use crate::exec::epochs::{MAX_LANES, same_shape};
 use crate::exec::interp::{LaneMemory, Memory};
 use crate::exec::jit::PackedRows;
 use crate::exec::tiering::CompileService;
-use crate::exec::{Executor, ExecutorChoice, LaneObserver, Limits, NoObserver, Outcome, Prepared};
+use crate::exec::{
+    Executor, ExecutorChoice, InterpMode, LaneObserver, Limits, NoObserver, Outcome, Prepared,
+};
 use crate::task::{EvalType, Task};
 use amlz_ir::analysis::DeadCodeEliminator;
 use amlz_ir::{Algorithm, Layout, MemoryCounts, Rng};
@@ -142,6 +144,15 @@ fn lane_groups(tasks: &[Task], slot_of: &[usize]) -> Vec<LaneGroup> {
     groups
 }
 
+/// How the interpreter runs each of `num_tasks` tasks grouped as `groups`.
+fn interp_modes(groups: &[LaneGroup], num_tasks: usize) -> Vec<InterpMode> {
+    let mut modes = vec![InterpMode::Alone; num_tasks];
+    for g in groups.iter().filter(|g| g.tasks.len() > 1) {
+        g.tasks.iter().for_each(|&i| modes[i] = InterpMode::Lanes);
+    }
+    modes
+}
+
 /// Evaluates candidates on the search tasks.
 pub struct SearchEvaluator {
     tasks: Vec<Task>,
@@ -151,6 +162,8 @@ pub struct SearchEvaluator {
     slot_of: Vec<usize>,
     /// The tasks as full evaluations run them, side by side.
     groups: Vec<LaneGroup>,
+    /// How the interpreter runs each task: alone, or in lanes (its group holds others).
+    mode_of: Vec<InterpMode>,
     combination: Combination,
     fec: Option<(FecSettings, FecCache)>,
     budget: Option<TrainBudget>,
@@ -248,6 +261,7 @@ impl SearchEvaluator {
         let (slots, slot_of) = slots_for(&tasks, counts)?;
         Ok(SearchEvaluator {
             rows: tasks.iter().map(|_| PackedRows::default()).collect(),
+            mode_of: interp_modes(&lane_groups(&tasks, &slot_of), tasks.len()),
             groups: lane_groups(&tasks, &slot_of),
             tasks,
             slots,
@@ -360,7 +374,8 @@ impl SearchEvaluator {
             .prepared
             .as_ref()
             .expect("prepare fills every slot");
-        self.executor.record(live, prepared, examples);
+        self.executor
+            .record(live, prepared, examples, self.mode_of[i]);
     }
 
     /// Runs the FEC fingerprint of the prepared `live` program: its errors on the first examples
