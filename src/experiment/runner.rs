@@ -306,6 +306,7 @@ impl Shared<'_> {
             jit_compiled: sum(|i| i.jit_compiled),
             jit_fallbacks: sum(|i| i.jit_fallbacks),
             native_evaluations: sum(|i| i.native_evaluations),
+            lane_evaluations: sum(|i| i.lane_evaluations),
             stop_reason: stop_name(result.reason).to_string(),
             migrations: result.migrations,
             hurdle_stops: sum(|i| i.hurdle_stops),

@@ -30,6 +30,10 @@ pub struct ExperimentRecord {
     pub jit_fallbacks: u64,
     /// Per-task evaluations (fingerprints and full) that ran native code.
     pub native_evaluations: u64,
+    /// Per-task evaluations (fingerprints and full) that ran in the interpreter's multi-task
+    /// lanes; the rest of the per-task evaluations ran in the interpreter one task at a time.
+    #[serde(default)]
+    pub lane_evaluations: u64,
     /// Why the evolution stopped (`individuals`, `trainsteps`, `time`, `target`, `interrupted`).
     pub stop_reason: String,
     /// Migration rounds between its islands.

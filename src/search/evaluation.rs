@@ -94,6 +94,10 @@ pub struct EvaluationStats {
     pub over_budget: u64,
     /// Evaluations (fingerprints and full, per task) that ran compiled code.
     pub native_evaluations: u64,
+    /// Evaluations (fingerprints and full, per task) that ran in the interpreter's multi-task
+    /// lanes.
+    #[serde(default)]
+    pub lane_evaluations: u64,
     /// Structures compiled.
     pub compiled: u64,
     /// Structures whose compilation failed: they ran in the interpreter (the fallback).
@@ -298,6 +302,7 @@ impl SearchEvaluator {
         let b = self.executor_before;
         EvaluationStats {
             native_evaluations: b.native_evaluations + e.native_evaluations,
+            lane_evaluations: b.lane_evaluations + e.lane_evaluations,
             compiled: b.compiled + e.compiled,
             jit_failures: b.jit_failures + e.jit_failures,
             ..self.stats
@@ -322,6 +327,10 @@ impl SearchEvaluator {
                 .stats
                 .native_evaluations
                 .saturating_sub(e.native_evaluations),
+            lane_evaluations: snapshot
+                .stats
+                .lane_evaluations
+                .saturating_sub(e.lane_evaluations),
             compiled: snapshot.stats.compiled.saturating_sub(e.compiled),
             jit_failures: snapshot.stats.jit_failures.saturating_sub(e.jit_failures),
             ..EvaluationStats::default()

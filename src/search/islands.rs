@@ -103,6 +103,9 @@ pub struct IslandFigures {
     pub jit_fallbacks: u64,
     /// Its per-task evaluations that ran native code.
     pub native_evaluations: u64,
+    /// Its per-task evaluations that ran in the interpreter's multi-task lanes.
+    #[serde(default)]
+    pub lane_evaluations: u64,
     /// Its candidates whose fingerprint the structural shortcut knew (their fingerprint was not
     /// run again).
     #[serde(default)]
@@ -476,6 +479,7 @@ impl<'a> Islands<'a> {
                         jit_compiled: stats.compiled,
                         jit_fallbacks: stats.jit_failures,
                         native_evaluations: stats.native_evaluations,
+                        lane_evaluations: stats.lane_evaluations,
                         shortcut_hits: evo.evaluator().shortcut_hits(),
                         hurdle_stops: stats.hurdle_stops,
                     },
