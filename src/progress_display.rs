@@ -121,7 +121,7 @@ fn remaining_text(left: Option<Remaining>) -> String {
 /// The line at an experiment's end.
 pub fn experiment_end_line(r: &ExperimentRecord) -> String {
     let mut line = format!(
-        "exp {:>3} done: {} individuals in {:.1} s ({:.0} ind/s), FEC hit rate {:.1}%, search fitness {:.6}, select fitness {:.6}, {} structures compiled, {} native task evaluations (stopped on {})",
+        "exp {:>3} done: {} individuals in {:.1} s ({:.0} ind/s), FEC hit rate {:.1}%, search fitness {:.6}, select fitness {:.6}, {} structures compiled in {:.2} s, task evaluations {} native / {} lanes / {} alone (stopped on {})",
         r.index,
         r.individuals,
         r.seconds,
@@ -130,7 +130,11 @@ pub fn experiment_end_line(r: &ExperimentRecord) -> String {
         r.search_fitness,
         r.select_fitness,
         r.jit_compiled,
+        r.jit_compile_seconds,
         r.native_evaluations,
+        r.lane_evaluations,
+        r.task_evaluations
+            .saturating_sub(r.native_evaluations + r.lane_evaluations),
         r.stop_reason
     );
     if r.hurdle_stops > 0 {

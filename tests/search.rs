@@ -121,6 +121,39 @@ fn every_executor_finds_the_same_algorithms() {
     assert_eq!(interp, run(ExecutorChoice::Auto), "auto");
 }
 
+/// The summary counts evaluations by tier: the interpreter runs the demo's ten tasks of one shape
+/// in lanes, every one of them; the forced JIT runs every one natively.
+#[test]
+fn the_summary_counts_evaluations_by_tier() {
+    use amlz::exec::ExecutorChoice;
+    let e = small_demo(&[("max_individuals = 20000", "max_individuals = 3000")]);
+    let run = |executor| {
+        let opts = RunOptions {
+            seed: Some(4),
+            threads: Some(1),
+            executor,
+            ..RunOptions::default()
+        };
+        experiment::run(&e, &opts, |_| {}).unwrap().per_experiment[0].clone()
+    };
+    let interp = run(ExecutorChoice::Interp);
+    assert!(interp.task_evaluations > 0);
+    assert_eq!(interp.lane_evaluations, interp.task_evaluations);
+    assert_eq!(interp.native_evaluations, 0);
+    assert_eq!((interp.jit_compiled, interp.jit_compile_seconds), (0, 0.0));
+    let jit = run(ExecutorChoice::Jit);
+    assert_eq!(jit.task_evaluations, interp.task_evaluations);
+    assert_eq!(
+        jit.native_evaluations + jit.lane_evaluations,
+        jit.task_evaluations
+    );
+    assert!(jit.compile_cache_hit_rate > 0.9, "{jit:?}");
+    assert!(
+        jit.jit_compiled > 0 && jit.jit_compile_seconds > 0.0,
+        "{jit:?}"
+    );
+}
+
 /// The structural shortcut (a live program fingerprinted before is not run again) changes no
 /// result, and it does fire.
 #[test]

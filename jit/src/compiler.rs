@@ -101,6 +101,8 @@ pub struct CompilerStats {
     pub failures: u64,
     /// Code generations started.
     pub modules: u64,
+    /// Wall nanoseconds spent generating code (successes and failures; cache hits cost none).
+    pub compile_ns: u64,
 }
 
 /// How many code generations are alive in the whole process (their code memory not yet freed).
@@ -654,6 +656,18 @@ impl Compiler {
     }
 
     fn compile_code(
+        &mut self,
+        structure: &LiveStructure,
+        layout: Layout,
+        scoring: Scoring,
+    ) -> Result<Arc<CompiledCode>, JitError> {
+        let start = std::time::Instant::now();
+        let result = self.generate(structure, layout, scoring);
+        self.stats.compile_ns += start.elapsed().as_nanos() as u64;
+        result
+    }
+
+    fn generate(
         &mut self,
         structure: &LiveStructure,
         layout: Layout,

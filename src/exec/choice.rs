@@ -115,6 +115,8 @@ pub struct ExecutorStats {
     pub compiled: u64,
     /// Structures whose compilation failed: they ran in the interpreter (the fallback).
     pub jit_failures: u64,
+    /// Wall nanoseconds spent compiling (on the calling thread or the compile thread).
+    pub compile_ns: u64,
 }
 
 /// The executor chosen for a run's evaluations, and what it keeps between them (compilers,
@@ -207,6 +209,7 @@ impl Executor {
             let j = jit.stats();
             s.compiled += j.compiler.compiled;
             s.jit_failures += j.fallbacks;
+            s.compile_ns += j.compiler.compile_ns;
         };
         match &self.tier {
             Tier::Interp => {}
@@ -219,6 +222,7 @@ impl Executor {
                     let t = t.stats();
                     s.compiled += t.compiled;
                     s.jit_failures += t.failed;
+                    s.compile_ns += t.compile_ns;
                 }
             }
         }

@@ -106,6 +106,7 @@ struct Request {
 struct TierCounters {
     compiled: AtomicU64,
     failed: AtomicU64,
+    compile_ns: AtomicU64,
 }
 
 /// Counters of the tier.
@@ -117,6 +118,8 @@ pub struct TieringStats {
     pub compiled: u64,
     /// Structures whose compilation failed (they stay interpreted: the fallback).
     pub failed: u64,
+    /// Wall nanoseconds the compile thread spent on this tier's requests.
+    pub compile_ns: u64,
 }
 
 /// The tables a compile service's users and its thread share.
@@ -185,12 +188,15 @@ fn worker(requests: Receiver<Request>, tables: Arc<Mutex<Tables>>, published: Ar
         counters,
     } in requests
     {
+        let start = std::time::Instant::now();
         let result: Result<Arc<CompiledCode>, JitError> = match &mut compiler {
             Ok(c) => c
                 .compile(&live, key.layout, super::jit::scoring(key.eval_type))
                 .map(|a| a.code().clone()),
             Err(e) => Err(e.clone()),
         };
+        let spent = start.elapsed().as_nanos() as u64;
+        counters.compile_ns.fetch_add(spent, Ordering::Relaxed);
         let mut t = tables.lock().unwrap_or_else(|p| p.into_inner());
         t.pending.remove(&key);
         let emptied = match result {
@@ -337,6 +343,7 @@ impl Tiering {
             requested: self.requested,
             compiled: self.counters.compiled.load(Ordering::Relaxed),
             failed: self.counters.failed.load(Ordering::Relaxed),
+            compile_ns: self.counters.compile_ns.load(Ordering::Relaxed),
         }
     }
 

@@ -307,6 +307,12 @@ impl Shared<'_> {
             jit_fallbacks: sum(|i| i.jit_fallbacks),
             native_evaluations: sum(|i| i.native_evaluations),
             lane_evaluations: sum(|i| i.lane_evaluations),
+            task_evaluations: sum(|i| i.task_evaluations),
+            compile_cache_hit_rate: match sum(|i| i.task_evaluations) {
+                0 => 0.0,
+                runs => sum(|i| i.native_evaluations) as f64 / runs as f64,
+            },
+            jit_compile_seconds: islands.iter().map(|i| i.jit_compile_seconds).sum(),
             stop_reason: stop_name(result.reason).to_string(),
             migrations: result.migrations,
             hurdle_stops: sum(|i| i.hurdle_stops),

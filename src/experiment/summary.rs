@@ -34,6 +34,17 @@ pub struct ExperimentRecord {
     /// lanes; the rest of the per-task evaluations ran in the interpreter one task at a time.
     #[serde(default)]
     pub lane_evaluations: u64,
+    /// Per-task evaluations (fingerprints and full) on any executor.
+    #[serde(default)]
+    pub task_evaluations: u64,
+    /// The share of per-task evaluations that found compiled code ready
+    /// (`native_evaluations / task_evaluations`; 0 before any).
+    #[serde(default)]
+    pub compile_cache_hit_rate: f64,
+    /// Wall seconds spent compiling (on search threads for `jit`, on the compile thread for
+    /// `auto`).
+    #[serde(default)]
+    pub jit_compile_seconds: f64,
     /// Why the evolution stopped (`individuals`, `trainsteps`, `time`, `target`, `interrupted`).
     pub stop_reason: String,
     /// Migration rounds between its islands.

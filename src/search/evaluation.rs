@@ -98,6 +98,12 @@ pub struct EvaluationStats {
     /// lanes.
     #[serde(default)]
     pub lane_evaluations: u64,
+    /// Per-task evaluations (fingerprints and full) on any executor.
+    #[serde(default)]
+    pub task_evaluations: u64,
+    /// Wall nanoseconds spent compiling its structures.
+    #[serde(default)]
+    pub compile_ns: u64,
     /// Structures compiled.
     pub compiled: u64,
     /// Structures whose compilation failed: they ran in the interpreter (the fallback).
@@ -303,6 +309,7 @@ impl SearchEvaluator {
         EvaluationStats {
             native_evaluations: b.native_evaluations + e.native_evaluations,
             lane_evaluations: b.lane_evaluations + e.lane_evaluations,
+            compile_ns: b.compile_ns + e.compile_ns,
             compiled: b.compiled + e.compiled,
             jit_failures: b.jit_failures + e.jit_failures,
             ..self.stats
@@ -331,6 +338,7 @@ impl SearchEvaluator {
                 .stats
                 .lane_evaluations
                 .saturating_sub(e.lane_evaluations),
+            compile_ns: snapshot.stats.compile_ns.saturating_sub(e.compile_ns),
             compiled: snapshot.stats.compiled.saturating_sub(e.compiled),
             jit_failures: snapshot.stats.jit_failures.saturating_sub(e.jit_failures),
             ..EvaluationStats::default()
@@ -527,6 +535,7 @@ impl SearchEvaluator {
     ) {
         self.outcomes.clear();
         self.outcomes.resize(self.tasks.len(), Outcome::default());
+        self.stats.task_evaluations += self.tasks.len() as u64;
         for group in &self.groups {
             let prepared = self.slots[group.slot]
                 .prepared

@@ -106,6 +106,12 @@ pub struct IslandFigures {
     /// Its per-task evaluations that ran in the interpreter's multi-task lanes.
     #[serde(default)]
     pub lane_evaluations: u64,
+    /// Its per-task evaluations (fingerprints and full) on any executor.
+    #[serde(default)]
+    pub task_evaluations: u64,
+    /// Wall seconds spent compiling its structures.
+    #[serde(default)]
+    pub jit_compile_seconds: f64,
     /// Its candidates whose fingerprint the structural shortcut knew (their fingerprint was not
     /// run again).
     #[serde(default)]
@@ -480,6 +486,8 @@ impl<'a> Islands<'a> {
                         jit_fallbacks: stats.jit_failures,
                         native_evaluations: stats.native_evaluations,
                         lane_evaluations: stats.lane_evaluations,
+                        task_evaluations: stats.task_evaluations,
+                        jit_compile_seconds: stats.compile_ns as f64 / 1e9,
                         shortcut_hits: evo.evaluator().shortcut_hits(),
                         hurdle_stops: stats.hurdle_stops,
                     },

@@ -58,8 +58,10 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
 }
 
 /// `s` without what depends on timing: wall-clock figures, and which evaluations ran natively
-/// (that depends on when background compiles finish; the results do not), and the structural
-/// shortcut's hits (work skipped, which a resumed run, starting with no memo, skips less of).
+/// or in lanes (that depends on when background compiles finish; the results do not), compile
+/// times, and the structural
+/// shortcut's hits and the per-task evaluations run (work skipped, which a resumed run, starting
+/// with no memo, skips less of).
 pub fn without_timings(mut s: Summary) -> Summary {
     s.seconds = 0.0;
     s.individuals_per_second = 0.0;
@@ -70,11 +72,18 @@ pub fn without_timings(mut s: Summary) -> Summary {
         r.jit_compiled = 0;
         r.jit_fallbacks = 0;
         r.native_evaluations = 0;
+        r.lane_evaluations = 0;
+        r.task_evaluations = 0;
+        r.compile_cache_hit_rate = 0.0;
+        r.jit_compile_seconds = 0.0;
         for i in &mut r.per_island {
             i.shortcut_hits = 0;
             i.jit_compiled = 0;
             i.jit_fallbacks = 0;
             i.native_evaluations = 0;
+            i.lane_evaluations = 0;
+            i.task_evaluations = 0;
+            i.jit_compile_seconds = 0.0;
         }
     }
     s
