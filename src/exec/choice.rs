@@ -394,14 +394,15 @@ impl Executor {
         }
     }
 
-    /// Tells the executor that the interpreter just ran `examples` examples of `prepared`
-    /// (prepared from `live`) as `mode` says: `auto` counts what compiled code would have saved
-    /// and compiles the structure in the background once that passes the compile cost.
+    /// Tells the executor that the interpreter just ran evaluations of `prepared` (prepared from
+    /// `live`) as `mode` says, of `examples` examples each: `auto` counts what compiled code
+    /// would have saved and compiles the structure in the background once that passes the
+    /// compile cost.
     pub fn record(
         &mut self,
         live: &Algorithm,
         prepared: &Prepared,
-        examples: f64,
+        examples: impl IntoIterator<Item = f64>,
         mode: InterpMode,
     ) {
         if let (

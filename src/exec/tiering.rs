@@ -364,18 +364,21 @@ impl Tiering {
         }
     }
 
-    /// Records that the interpreter ran one evaluation of `examples` examples of `live`
-    /// (estimated `cost_ns` per example by the cost model) as `mode` says; asks for compilation
-    /// once the time compiled code would have saved passes the compile cost.
+    /// Records that the interpreter ran evaluations of `live` (estimated `cost_ns` per example by
+    /// the cost model) as `mode` says, of `examples` examples each; asks for compilation once
+    /// the time compiled code would have saved passes the compile cost.
     pub fn record(
         &mut self,
         key: &CodeKey,
         live: &Algorithm,
         cost_ns: f64,
-        examples: f64,
+        examples: impl IntoIterator<Item = f64>,
         mode: InterpMode,
     ) {
-        let saved = self.break_even.saved_ns(cost_ns, examples, mode);
+        let saved: f64 = examples
+            .into_iter()
+            .map(|n| self.break_even.saved_ns(cost_ns, n, mode))
+            .sum();
         if saved <= 0.0 {
             return;
         }

@@ -169,7 +169,6 @@ pub struct SearchEvaluator {
     /// The tasks' examples as the JIT reads them, packed once per task.
     rows: Vec<PackedRows>,
     slots: Vec<Slot>,
-    slot_of: Vec<usize>,
     /// The tasks as full evaluations run them, side by side.
     groups: Vec<LaneGroup>,
     /// How the interpreter runs each task: alone, or in lanes (its group holds others).
@@ -269,13 +268,13 @@ impl SearchEvaluator {
         executor: ExecutorChoice,
     ) -> Result<SearchEvaluator, amlz_ir::LayoutError> {
         let (slots, slot_of) = slots_for(&tasks, counts)?;
+        let groups = lane_groups(&tasks, &slot_of);
         Ok(SearchEvaluator {
             rows: tasks.iter().map(|_| PackedRows::default()).collect(),
-            mode_of: interp_modes(&lane_groups(&tasks, &slot_of), tasks.len()),
-            groups: lane_groups(&tasks, &slot_of),
+            mode_of: interp_modes(&groups, tasks.len()),
+            groups,
             tasks,
             slots,
-            slot_of,
             combination,
             fec: fec.map(|s| (s, FecCache::new(s.cache_size, s.forget_every))),
             budget,
@@ -385,14 +384,23 @@ impl SearchEvaluator {
         }
     }
 
-    /// Tells the executor how much interpreter work task `i` just cost.
-    fn record(&mut self, live: &Algorithm, i: usize, examples: f64) {
-        let prepared = self.slots[self.slot_of[i]]
-            .prepared
-            .as_ref()
-            .expect("prepare fills every slot");
-        self.executor
-            .record(live, prepared, examples, self.mode_of[i]);
+    /// Tells the executor how much interpreter work the pass over the tasks within `limits`
+    /// just cost (the outcomes in `self.outcomes`), one report per lane group.
+    fn record(&mut self, live: &Algorithm, limits: &Limits) {
+        for group in &self.groups {
+            let prepared = self.slots[group.slot]
+                .prepared
+                .as_ref()
+                .expect("prepare fills every slot");
+            let examples = group.tasks.iter().map(|&i| {
+                let task = &self.tasks[i];
+                let epochs = task.num_epochs().min(limits.max_epochs);
+                let valid = task.num_valid().min(limits.max_valid) * epochs;
+                (self.outcomes[i].train_steps as usize + valid) as f64
+            });
+            let mode = self.mode_of[group.tasks[0]];
+            self.executor.record(live, prepared, examples, mode);
+        }
     }
 
     /// Runs the FEC fingerprint of the prepared `live` program: its errors on the first examples
@@ -412,11 +420,9 @@ impl SearchEvaluator {
             hasher.add(i as u64);
             hasher.add(self.tasks[i].num_train().min(limits.max_train) as u64);
             task_errors.iter().for_each(|&e| hasher.add(e));
-            let out = self.outcomes[i];
-            train_steps += out.train_steps;
-            let valid = self.tasks[i].num_valid().min(prefix.max_valid);
-            self.record(live, i, (out.train_steps as usize + valid) as f64);
+            train_steps += self.outcomes[i].train_steps;
         }
+        self.record(live, &prefix);
         self.errors = errors;
         Fingerprint {
             key: hasher.finish(),
@@ -516,11 +522,8 @@ impl SearchEvaluator {
             let outcome = self.outcomes[i];
             self.stats.train_steps += outcome.train_steps;
             self.per_task.push(outcome.fitness);
-            let task = &self.tasks[i];
-            let valid =
-                task.num_valid().min(limits.max_valid) * task.num_epochs().min(limits.max_epochs);
-            self.record(live, i, (outcome.train_steps as usize + valid) as f64);
         }
+        self.record(live, limits);
         combine(&self.per_task, self.combination)
     }
 
