@@ -281,7 +281,7 @@ impl SearchEvaluator {
             executor: Executor::new(executor),
             memory: Memory::default(),
             lane_memory: LaneMemory::default(),
-            lane_rngs: Vec::with_capacity(MAX_LANES),
+            lane_rngs: Vec::new(),
             per_task: Vec::new(),
             outcomes: Vec::new(),
             errors: Vec::new(),
