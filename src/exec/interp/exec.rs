@@ -16,9 +16,45 @@ pub(crate) unsafe fn run<D: Dim>(
     scratch: *mut f64,
     rng: &mut Rng,
 ) {
+    let one = One { mem, rng };
     for ins in code {
-        unsafe { step(d, ins, mem, scratch, rng) };
+        unsafe { step(d, ins, one, scratch) };
     }
+}
+
+/// The memories one instruction runs on: one (a task alone) or several side by side (lanes).
+pub(super) trait Memories: Copy {
+    /// Runs `f` on each memory with its random stream.
+    fn each(self, f: impl FnMut(*mut f64, &mut Rng));
+}
+
+/// One memory and its random stream.
+#[derive(Clone, Copy)]
+struct One {
+    mem: *mut f64,
+    rng: *mut Rng,
+}
+
+impl Memories for One {
+    #[inline(always)]
+    fn each(self, mut f: impl FnMut(*mut f64, &mut Rng)) {
+        // SAFETY: `run` made it from a live `&mut Rng` it holds for the instruction's length.
+        f(self.mem, unsafe { &mut *self.rng })
+    }
+}
+
+/// Runs `f` on every memory of `mems` with the instruction's output `o`, inputs `a` and `b` and
+/// the memory's random stream.
+#[inline(always)]
+fn each<M: Memories>(
+    mems: M,
+    ins: &Decoded,
+    mut f: impl FnMut(*mut f64, *const f64, *const f64, &mut Rng),
+) {
+    let (out, in1, in2) = (ins.o as usize, ins.a as usize, ins.b as usize);
+    // SAFETY: the caller of `step` guarantees that every memory holds the decoded layout, in
+    // which the instruction's offsets lie.
+    mems.each(|m, rng| unsafe { f(m.add(out), m.add(in1), m.add(in2), rng) })
 }
 
 /// Element-wise loop over `len` elements: `o[i] = f(a[i], b[i])`. Safe under aliasing because
@@ -44,97 +80,103 @@ unsafe fn fill(len: usize, o: *mut f64, mut f: impl FnMut() -> f64) {
     }
 }
 
-/// Executes one instruction.
+/// Executes one instruction on every memory of `mems`: the op is dispatched once, then its
+/// work runs memory after memory.
 ///
 /// # Safety
-/// As for [`run`].
+/// As for [`run`], for every memory of `mems`.
 #[inline(always)]
-pub(super) unsafe fn step<D: Dim>(
-    d: D,
-    ins: &Decoded,
-    m: *mut f64,
-    scratch: *mut f64,
-    rng: &mut Rng,
-) {
+pub(super) unsafe fn step<D: Dim, M: Memories>(d: D, ins: &Decoded, mems: M, scratch: *mut f64) {
     let n = d.n();
     let nn = n * n;
     unsafe {
-        let o = m.add(ins.o as usize);
-        let a = m.add(ins.a as usize) as *const f64;
-        let b = m.add(ins.b as usize) as *const f64;
         match ins.op {
             Op::NoOp => {}
-            Op::ScalarSum => *o = *a + *b,
-            Op::ScalarDiff => *o = *a - *b,
-            Op::ScalarProduct => *o = *a * *b,
-            Op::ScalarDivision => *o = *a / *b,
-            Op::ScalarAbs => *o = (*a).abs(),
-            Op::ScalarReciprocal => *o = 1.0 / *a,
-            Op::ScalarSin => *o = k::sin(*a),
-            Op::ScalarCos => *o = k::cos(*a),
-            Op::ScalarTan => *o = k::tan(*a),
-            Op::ScalarArcSin => *o = k::asin(*a),
-            Op::ScalarArcCos => *o = k::acos(*a),
-            Op::ScalarArcTan => *o = k::atan(*a),
-            Op::ScalarExp => *o = k::exp(*a),
-            Op::ScalarLog => *o = k::ln(*a),
-            Op::ScalarHeaviside => *o = k::heaviside_s(*a),
-            Op::VectorHeaviside => map(n, o, a, k::heaviside_vm),
-            Op::MatrixHeaviside => map(nn, o, a, k::heaviside_vm),
-            Op::ScalarVectorProduct => {
+            Op::ScalarSum => each(mems, ins, |o, a, b, _| *o = *a + *b),
+            Op::ScalarDiff => each(mems, ins, |o, a, b, _| *o = *a - *b),
+            Op::ScalarProduct => each(mems, ins, |o, a, b, _| *o = *a * *b),
+            Op::ScalarDivision => each(mems, ins, |o, a, b, _| *o = *a / *b),
+            Op::ScalarAbs => each(mems, ins, |o, a, _, _| *o = (*a).abs()),
+            Op::ScalarReciprocal => each(mems, ins, |o, a, _, _| *o = 1.0 / *a),
+            Op::ScalarSin => each(mems, ins, |o, a, _, _| *o = k::sin(*a)),
+            Op::ScalarCos => each(mems, ins, |o, a, _, _| *o = k::cos(*a)),
+            Op::ScalarTan => each(mems, ins, |o, a, _, _| *o = k::tan(*a)),
+            Op::ScalarArcSin => each(mems, ins, |o, a, _, _| *o = k::asin(*a)),
+            Op::ScalarArcCos => each(mems, ins, |o, a, _, _| *o = k::acos(*a)),
+            Op::ScalarArcTan => each(mems, ins, |o, a, _, _| *o = k::atan(*a)),
+            Op::ScalarExp => each(mems, ins, |o, a, _, _| *o = k::exp(*a)),
+            Op::ScalarLog => each(mems, ins, |o, a, _, _| *o = k::ln(*a)),
+            Op::ScalarHeaviside => each(mems, ins, |o, a, _, _| *o = k::heaviside_s(*a)),
+            Op::VectorHeaviside => each(mems, ins, |o, a, _, _| map(n, o, a, k::heaviside_vm)),
+            Op::MatrixHeaviside => each(mems, ins, |o, a, _, _| map(nn, o, a, k::heaviside_vm)),
+            Op::ScalarVectorProduct => each(mems, ins, |o, a, b, _| {
                 let s = *a;
                 map(n, o, b, |x| s * x)
-            }
-            Op::ScalarBroadcast => {
+            }),
+            Op::ScalarBroadcast => each(mems, ins, |o, a, _, _| {
                 let s = *a;
                 fill(n, o, || s)
-            }
-            Op::VectorReciprocal => map(n, o, a, |x| 1.0 / x),
-            Op::VectorNorm => *o = k::vector_norm(d, a),
-            Op::VectorAbs => map(n, o, a, f64::abs),
-            Op::VectorSum => zip(n, o, a, b, |x, y| x + y),
-            Op::VectorDiff => zip(n, o, a, b, |x, y| x - y),
-            Op::VectorProduct => zip(n, o, a, b, |x, y| x * y),
-            Op::VectorDivision => zip(n, o, a, b, |x, y| x / y),
-            Op::VectorInnerProduct => *o = k::dot(d, a, b),
-            Op::VectorOuterProduct => k::outer_product(d, o, a, b),
-            Op::ScalarMatrixProduct => {
+            }),
+            Op::VectorReciprocal => each(mems, ins, |o, a, _, _| map(n, o, a, |x| 1.0 / x)),
+            Op::VectorNorm => each(mems, ins, |o, a, _, _| *o = k::vector_norm(d, a)),
+            Op::VectorAbs => each(mems, ins, |o, a, _, _| map(n, o, a, f64::abs)),
+            Op::VectorSum => each(mems, ins, |o, a, b, _| zip(n, o, a, b, |x, y| x + y)),
+            Op::VectorDiff => each(mems, ins, |o, a, b, _| zip(n, o, a, b, |x, y| x - y)),
+            Op::VectorProduct => each(mems, ins, |o, a, b, _| zip(n, o, a, b, |x, y| x * y)),
+            Op::VectorDivision => each(mems, ins, |o, a, b, _| zip(n, o, a, b, |x, y| x / y)),
+            Op::VectorInnerProduct => each(mems, ins, |o, a, b, _| *o = k::dot(d, a, b)),
+            Op::VectorOuterProduct => each(mems, ins, |o, a, b, _| k::outer_product(d, o, a, b)),
+            Op::ScalarMatrixProduct => each(mems, ins, |o, a, b, _| {
                 let s = *a;
                 map(nn, o, b, |x| s * x)
+            }),
+            Op::MatrixReciprocal => each(mems, ins, |o, a, _, _| map(nn, o, a, |x| 1.0 / x)),
+            Op::MatrixVectorProduct => each(mems, ins, |o, a, b, _| {
+                k::matrix_vector_product(d, o, a, b, scratch)
+            }),
+            Op::VectorColumnBroadcast => each(mems, ins, |o, a, _, _| k::column_broadcast(d, o, a)),
+            Op::VectorRowBroadcast => each(mems, ins, |o, a, _, _| k::row_broadcast(d, o, a)),
+            Op::MatrixNorm => each(mems, ins, |o, a, _, _| *o = k::matrix_norm(d, a)),
+            Op::MatrixColumnNorm => each(mems, ins, |o, a, _, _| k::matrix_column_norm(d, o, a)),
+            Op::MatrixRowNorm => each(mems, ins, |o, a, _, _| k::matrix_row_norm(d, o, a)),
+            Op::MatrixTranspose => each(mems, ins, |o, a, _, _| k::transpose(d, o, a)),
+            Op::MatrixAbs => each(mems, ins, |o, a, _, _| map(nn, o, a, f64::abs)),
+            Op::MatrixSum => each(mems, ins, |o, a, b, _| zip(nn, o, a, b, |x, y| x + y)),
+            Op::MatrixDiff => each(mems, ins, |o, a, b, _| zip(nn, o, a, b, |x, y| x - y)),
+            Op::MatrixProduct => each(mems, ins, |o, a, b, _| zip(nn, o, a, b, |x, y| x * y)),
+            Op::MatrixDivision => each(mems, ins, |o, a, b, _| zip(nn, o, a, b, |x, y| x / y)),
+            Op::MatrixMatrixProduct => each(mems, ins, |o, a, b, _| k::matmul(d, o, a, b, scratch)),
+            Op::ScalarMin => each(mems, ins, |o, a, b, _| *o = k::min_sv(*a, *b)),
+            Op::VectorMin => each(mems, ins, |o, a, b, _| zip(n, o, a, b, k::min_sv)),
+            Op::MatrixMin => each(mems, ins, |o, a, b, _| zip(nn, o, a, b, k::min_m)),
+            Op::ScalarMax => each(mems, ins, |o, a, b, _| *o = k::max_sv(*a, *b)),
+            Op::VectorMax => each(mems, ins, |o, a, b, _| zip(n, o, a, b, k::max_sv)),
+            Op::MatrixMax => each(mems, ins, |o, a, b, _| zip(nn, o, a, b, k::max_m)),
+            Op::VectorMean => each(mems, ins, |o, a, _, _| *o = k::vector_mean(d, a)),
+            Op::MatrixMean => each(mems, ins, |o, a, _, _| *o = k::matrix_mean(d, a)),
+            Op::MatrixRowMean => each(mems, ins, |o, a, _, _| k::matrix_row_mean(d, o, a)),
+            Op::MatrixRowStDev => each(mems, ins, |o, a, _, _| k::matrix_row_st_dev(d, o, a)),
+            Op::VectorStDev => each(mems, ins, |o, a, _, _| *o = k::vector_st_dev(d, a)),
+            Op::MatrixStDev => each(mems, ins, |o, a, _, _| *o = k::matrix_st_dev(d, a)),
+            Op::ScalarConstSet | Op::VectorConstSet | Op::MatrixConstSet => {
+                each(mems, ins, |o, _, _, _| *o = ins.x)
             }
-            Op::MatrixReciprocal => map(nn, o, a, |x| 1.0 / x),
-            Op::MatrixVectorProduct => k::matrix_vector_product(d, o, a, b, scratch),
-            Op::VectorColumnBroadcast => k::column_broadcast(d, o, a),
-            Op::VectorRowBroadcast => k::row_broadcast(d, o, a),
-            Op::MatrixNorm => *o = k::matrix_norm(d, a),
-            Op::MatrixColumnNorm => k::matrix_column_norm(d, o, a),
-            Op::MatrixRowNorm => k::matrix_row_norm(d, o, a),
-            Op::MatrixTranspose => k::transpose(d, o, a),
-            Op::MatrixAbs => map(nn, o, a, f64::abs),
-            Op::MatrixSum => zip(nn, o, a, b, |x, y| x + y),
-            Op::MatrixDiff => zip(nn, o, a, b, |x, y| x - y),
-            Op::MatrixProduct => zip(nn, o, a, b, |x, y| x * y),
-            Op::MatrixDivision => zip(nn, o, a, b, |x, y| x / y),
-            Op::MatrixMatrixProduct => k::matmul(d, o, a, b, scratch),
-            Op::ScalarMin => *o = k::min_sv(*a, *b),
-            Op::VectorMin => zip(n, o, a, b, k::min_sv),
-            Op::MatrixMin => zip(nn, o, a, b, k::min_m),
-            Op::ScalarMax => *o = k::max_sv(*a, *b),
-            Op::VectorMax => zip(n, o, a, b, k::max_sv),
-            Op::MatrixMax => zip(nn, o, a, b, k::max_m),
-            Op::VectorMean => *o = k::vector_mean(d, a),
-            Op::MatrixMean => *o = k::matrix_mean(d, a),
-            Op::MatrixRowMean => k::matrix_row_mean(d, o, a),
-            Op::MatrixRowStDev => k::matrix_row_st_dev(d, o, a),
-            Op::VectorStDev => *o = k::vector_st_dev(d, a),
-            Op::MatrixStDev => *o = k::matrix_st_dev(d, a),
-            Op::ScalarConstSet | Op::VectorConstSet | Op::MatrixConstSet => *o = ins.x,
-            Op::ScalarUniformSet => *o = rng.uniform(ins.x, ins.y),
-            Op::VectorUniformSet => fill(n, o, || rng.uniform(ins.x, ins.y)),
-            Op::MatrixUniformSet => fill(nn, o, || rng.uniform(ins.x, ins.y)),
-            Op::ScalarGaussianSet => *o = rng.gaussian(ins.x, ins.y),
-            Op::VectorGaussianSet => fill(n, o, || rng.gaussian(ins.x, ins.y)),
-            Op::MatrixGaussianSet => fill(nn, o, || rng.gaussian(ins.x, ins.y)),
+            Op::ScalarUniformSet => each(mems, ins, |o, _, _, rng| *o = rng.uniform(ins.x, ins.y)),
+            Op::VectorUniformSet => each(mems, ins, |o, _, _, rng| {
+                fill(n, o, || rng.uniform(ins.x, ins.y))
+            }),
+            Op::MatrixUniformSet => each(mems, ins, |o, _, _, rng| {
+                fill(nn, o, || rng.uniform(ins.x, ins.y))
+            }),
+            Op::ScalarGaussianSet => {
+                each(mems, ins, |o, _, _, rng| *o = rng.gaussian(ins.x, ins.y))
+            }
+            Op::VectorGaussianSet => each(mems, ins, |o, _, _, rng| {
+                fill(n, o, || rng.gaussian(ins.x, ins.y))
+            }),
+            Op::MatrixGaussianSet => each(mems, ins, |o, _, _, rng| {
+                fill(nn, o, || rng.gaussian(ins.x, ins.y))
+            }),
         }
     }
 }

@@ -162,6 +162,19 @@ impl Running {
     }
 }
 
+/// The running lanes as the kernel's memories: each instruction is dispatched once and its
+/// work runs lane after lane.
+impl exec::Memories for &[Lane] {
+    #[inline(always)]
+    fn each(self, mut f: impl FnMut(*mut f64, &mut Rng)) {
+        for lane in self {
+            // SAFETY: each lane's stream is its own element of the caller's `rngs`, borrowed
+            // for the whole evaluation.
+            f(lane.mem, unsafe { &mut *lane.rng });
+        }
+    }
+}
+
 /// Runs `code` over every lane, one instruction at a time.
 ///
 /// # Safety
@@ -169,46 +182,7 @@ impl Running {
 #[inline(always)]
 unsafe fn run<D: Dim>(d: D, code: &[Decoded], lanes: &[Lane], scratch: *mut f64) {
     for ins in code {
-        let (o, a, b) = (ins.o as usize, ins.a as usize, ins.b as usize);
-        unsafe {
-            match ins.op {
-                amlz_ir::Op::ScalarDiff => {
-                    for l in lanes {
-                        *l.mem.add(o) = *l.mem.add(a) - *l.mem.add(b);
-                    }
-                }
-                amlz_ir::Op::ScalarProduct => {
-                    for l in lanes {
-                        *l.mem.add(o) = *l.mem.add(a) * *l.mem.add(b);
-                    }
-                }
-                amlz_ir::Op::VectorInnerProduct => {
-                    for l in lanes {
-                        *l.mem.add(o) = amlz_ir::kernels::dot(d, l.mem.add(a), l.mem.add(b));
-                    }
-                }
-                amlz_ir::Op::ScalarVectorProduct => {
-                    for l in lanes {
-                        let s = *l.mem.add(a);
-                        for i in 0..d.n() {
-                            *l.mem.add(o + i) = s * *l.mem.add(b + i);
-                        }
-                    }
-                }
-                amlz_ir::Op::VectorSum => {
-                    for l in lanes {
-                        for i in 0..d.n() {
-                            *l.mem.add(o + i) = *l.mem.add(a + i) + *l.mem.add(b + i);
-                        }
-                    }
-                }
-                _ => {
-                    for lane in lanes {
-                        exec::step(d, ins, lane.mem, scratch, &mut *lane.rng);
-                    }
-                }
-            }
-        }
+        unsafe { exec::step(d, ins, lanes, scratch) };
     }
 }
 
