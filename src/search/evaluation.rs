@@ -125,8 +125,8 @@ struct Slot {
     prepared: Option<Prepared>,
 }
 
-/// Search tasks that a full evaluation runs side by side: one slot, one shape, at most
-/// [`MAX_LANES`], in task order.
+/// Search tasks that fingerprints and full evaluations run side by side: one slot, one shape,
+/// at most [`MAX_LANES`], in task order.
 #[derive(Debug)]
 struct LaneGroup {
     slot: usize,

@@ -1,4 +1,5 @@
-//! The interpreter's kernel: one `match` on the op per instruction over a flat memory buffer.
+//! The interpreter's kernel: one `match` on the op per instruction, whose body then runs on each
+//! memory it is given ([`Memories`]): one task's flat buffer, or every running lane's.
 
 use super::program::Decoded;
 use amlz_ir::kernels::{self as k, Dim};

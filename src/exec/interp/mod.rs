@@ -3,7 +3,8 @@
 //! An algorithm is decoded once per memory layout into a [`Program`] (addresses checked, offsets
 //! precomputed); [`evaluate`] then runs Setup once and the train/validate loops over a flat
 //! [`Memory`] with no allocation per example and no bounds checks, F fixed at compile time for
-//! 2, 4, 8, 16 and 32.
+//! 2, 4, 8, 16 and 32. [`evaluate_lanes`] runs several tasks of one shape side by side (the
+//! multi-task lanes), each exactly as [`evaluate`] would.
 
 mod exec;
 mod lanes;
