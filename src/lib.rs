@@ -15,7 +15,7 @@
 //! - [`run_dir`]: run directories (`amlz search --out`): layout, records, atomic writes.
 //! - [`progress_display`]: a running search on stderr: a live line on a terminal, else plain lines.
 //! - [`plot`]: a run directory's progress drawn as a PNG (`amlz plot`).
-//! - [`bench`]: the fixed, seeded benchmark suite (`amlz bench`): per-example time, compile
+//! - [`bench`](mod@bench): the fixed, seeded benchmark suite (`amlz bench`): per-example time, compile
 //!   latency and search throughput of each executor.
 //!
 //! The CLI in `main.rs` is a thin layer over these.
