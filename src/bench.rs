@@ -483,16 +483,15 @@ fn trains_through(algorithm: &Algorithm, layout: Layout, tasks: &[Task]) -> bool
     let mut memory = Memory::new(&layout);
     !live.predict.is_empty()
         && tasks.iter().enumerate().all(|(i, task)| {
-            let outcome: Outcome = interp::evaluate(
-                &program,
-                task,
-                &mut memory,
-                &mut task_rng(i),
-                &Limits::FULL,
-                &mut NoObserver,
-            );
+            let outcome = interpret(&program, task, i, &mut memory);
             outcome.train_steps == (task.num_train() * task.num_epochs()) as u64
         })
+}
+
+/// One interpreter evaluation of `program` on `task`, task number `i` of its case.
+fn interpret(program: &Program, task: &Task, i: usize, memory: &mut Memory) -> Outcome {
+    let rng = &mut task_rng(i);
+    interp::evaluate(program, task, memory, rng, &Limits::FULL, &mut NoObserver)
 }
 
 /// The median of `values` (`None` when empty).
@@ -530,14 +529,7 @@ fn time_interp(case: &Case, bench: &mut Bench<'_>) -> Option<f64> {
         let mut memory = Memory::new(&p.layout);
         times.push(time_pass(bench.settings.repeats, || {
             for (i, task) in case.tasks.iter().enumerate() {
-                interp::evaluate(
-                    &program,
-                    task,
-                    &mut memory,
-                    &mut task_rng(i),
-                    &Limits::FULL,
-                    &mut NoObserver,
-                );
+                interpret(&program, task, i, &mut memory);
             }
         }));
     }
