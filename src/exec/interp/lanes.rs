@@ -81,13 +81,17 @@ pub fn evaluate_lanes<O: LaneObserver>(
     }
 }
 
-/// One lane while it runs: its memory, where its `v0` lies, and its random stream.
+/// One lane while it runs: its memory, where its `v0` lies, its random stream, its task, and
+/// the visiting order of the epoch being trained (null: the stored order). Raw pointers, so that
+/// the hot loops over lanes read them without bounds checks.
 #[derive(Clone, Copy)]
 struct Lane {
     index: usize,
     mem: *mut f64,
     v0: *mut f64,
     rng: *mut Rng,
+    task: *const Task,
+    order: *const u32,
 }
 
 impl Lane {
@@ -97,7 +101,30 @@ impl Lane {
         mem: std::ptr::null_mut(),
         v0: std::ptr::null_mut(),
         rng: std::ptr::null_mut(),
+        task: std::ptr::null(),
+        order: std::ptr::null(),
     };
+
+    /// The lane's task.
+    ///
+    /// # Safety
+    /// The lane must be one of `evaluate_dim`'s, which borrows the tasks for its whole length.
+    #[inline(always)]
+    unsafe fn task<'t>(&self) -> &'t Task {
+        unsafe { &*self.task }
+    }
+
+    /// The train example visited `k`-th in the epoch being trained.
+    ///
+    /// # Safety
+    /// `k` must be below the task's number of train examples.
+    #[inline(always)]
+    unsafe fn example(&self, k: usize) -> usize {
+        match self.order.is_null() {
+            true => k,
+            false => unsafe { *self.order.add(k) as usize },
+        }
+    }
 }
 
 type LaneArgs<'a, 'b, O> = (
@@ -126,6 +153,8 @@ fn evaluate_dim<D: Dim, O: LaneObserver>(
             // SAFETY: the vector bank lies inside the layout.
             v0: unsafe { mem.add(layout.vector_base()) },
             rng: &mut rngs[index],
+            task: tasks[index],
+            order: std::ptr::null(),
         };
     }
     let mut passes = Passes {
@@ -214,19 +243,17 @@ impl<D: Dim, O: LaneObserver> LanePasses for Passes<'_, D, O> {
     fn train(&mut self, epoch: usize, count: usize, running: &[bool], passes: &mut [TrainPass]) {
         let (d, f, scratch) = (self.d, self.d.n(), self.scratch);
         let mut lanes = self.running(running);
-        let mut orders = [None; MAX_LANES];
-        for lane in lanes.as_slice() {
-            orders[lane.index] = self.tasks[lane.index].epoch_order(epoch);
+        for lane in &mut lanes.lanes[..lanes.len] {
+            let order = self.tasks[lane.index].epoch_order(epoch);
+            lane.order = order.map_or(std::ptr::null(), <[u32]>::as_ptr);
         }
-        let example =
-            |lane: &Lane, k: usize| orders[lane.index].map_or(k, |o: &[u32]| o[k] as usize);
         // SAFETY: every lane's memory holds the program's layout (see `evaluate_dim`); the
         // example indices come from the tasks' visiting orders, permutations of their examples.
         unsafe {
             for k in 0..count {
                 for lane in lanes.as_slice() {
-                    let task = self.tasks[lane.index];
-                    let x = task.train_features.as_ptr().add(example(lane, k) * f);
+                    let task = lane.task();
+                    let x = task.train_features.as_ptr().add(lane.example(k) * f);
                     std::ptr::copy_nonoverlapping(x, lane.v0, f);
                     *lane.mem = 0.0;
                 }
@@ -234,7 +261,7 @@ impl<D: Dim, O: LaneObserver> LanePasses for Passes<'_, D, O> {
                 let mut at = 0;
                 while at < lanes.len {
                     let lane = lanes.lanes[at];
-                    let (task, m, i) = (self.tasks[lane.index], lane.mem, example(&lane, k));
+                    let (task, m, i) = (lane.task(), lane.mem, lane.example(k));
                     if task.eval_type == EvalType::Accuracy {
                         *m.add(1) = sigmoid(*m.add(1));
                     }
@@ -277,7 +304,7 @@ impl<D: Dim, O: LaneObserver> LanePasses for Passes<'_, D, O> {
         unsafe {
             for i in 0..count {
                 for lane in lanes.as_slice() {
-                    let x = self.tasks[lane.index].valid_features.as_ptr().add(i * f);
+                    let x = lane.task().valid_features.as_ptr().add(i * f);
                     std::ptr::copy_nonoverlapping(x, lane.v0, f);
                     *lane.mem = 0.0;
                 }
@@ -285,7 +312,7 @@ impl<D: Dim, O: LaneObserver> LanePasses for Passes<'_, D, O> {
                 let mut at = 0;
                 while at < lanes.len {
                     let lane = lanes.lanes[at];
-                    let task = self.tasks[lane.index];
+                    let task = lane.task();
                     let prediction = *lane.mem.add(1);
                     let label = *task.valid_labels.get_unchecked(i);
                     self.observer.valid(lane.index, label, prediction);
