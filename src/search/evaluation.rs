@@ -133,6 +133,16 @@ struct LaneGroup {
     tasks: Vec<usize>,
 }
 
+impl LaneGroup {
+    /// How the interpreter runs the group: in lanes, unless it holds one task.
+    fn interp_mode(&self) -> InterpMode {
+        match self.tasks.len() {
+            1 => InterpMode::Alone,
+            _ => InterpMode::Lanes,
+        }
+    }
+}
+
 /// Groups the tasks for multi-task evaluation: each task joins the first open group of its
 /// slot and shape.
 fn lane_groups(tasks: &[Task], slot_of: &[usize]) -> Vec<LaneGroup> {
@@ -154,15 +164,6 @@ fn lane_groups(tasks: &[Task], slot_of: &[usize]) -> Vec<LaneGroup> {
     groups
 }
 
-/// How the interpreter runs each of `num_tasks` tasks grouped as `groups`.
-fn interp_modes(groups: &[LaneGroup], num_tasks: usize) -> Vec<InterpMode> {
-    let mut modes = vec![InterpMode::Alone; num_tasks];
-    for g in groups.iter().filter(|g| g.tasks.len() > 1) {
-        g.tasks.iter().for_each(|&i| modes[i] = InterpMode::Lanes);
-    }
-    modes
-}
-
 /// Evaluates candidates on the search tasks.
 pub struct SearchEvaluator {
     tasks: Vec<Task>,
@@ -171,8 +172,6 @@ pub struct SearchEvaluator {
     slots: Vec<Slot>,
     /// The tasks as full evaluations run them, side by side.
     groups: Vec<LaneGroup>,
-    /// How the interpreter runs each task: alone, or in lanes (its group holds others).
-    mode_of: Vec<InterpMode>,
     combination: Combination,
     fec: Option<(FecSettings, FecCache)>,
     budget: Option<TrainBudget>,
@@ -271,7 +270,6 @@ impl SearchEvaluator {
         let groups = lane_groups(&tasks, &slot_of);
         Ok(SearchEvaluator {
             rows: tasks.iter().map(|_| PackedRows::default()).collect(),
-            mode_of: interp_modes(&groups, tasks.len()),
             groups,
             tasks,
             slots,
@@ -398,7 +396,7 @@ impl SearchEvaluator {
                 let valid = task.num_valid().min(limits.max_valid) * epochs;
                 (self.outcomes[i].train_steps as usize + valid) as f64
             });
-            let mode = self.mode_of[group.tasks[0]];
+            let mode = group.interp_mode();
             self.executor.record(live, prepared, examples, mode);
         }
     }
