@@ -102,20 +102,29 @@ fn a_config_that_cannot_hold_the_initial_population_is_rejected() {
     );
 }
 
+/// The summary of `e` searched with `seed` on `threads` (`None`: every core) by `executor`.
+fn search_on(
+    e: &experiment::Experiment,
+    seed: u64,
+    threads: Option<usize>,
+    executor: amlz::exec::ExecutorChoice,
+) -> experiment::Summary {
+    let opts = RunOptions {
+        seed: Some(seed),
+        threads,
+        executor,
+        ..RunOptions::default()
+    };
+    experiment::run(e, &opts, |_| {}).unwrap()
+}
+
 /// The whole summary agrees across executors: the search's evaluations and the select and final
 /// evaluations, which run on the chosen executor too.
 #[test]
 fn every_executor_finds_the_same_algorithms() {
     use amlz::exec::ExecutorChoice;
     let e = small_demo(&[("max_individuals = 20000", "max_individuals = 5000")]);
-    let run = |executor| {
-        let opts = RunOptions {
-            seed: Some(21),
-            executor,
-            ..RunOptions::default()
-        };
-        without_timings(experiment::run(&e, &opts, |_| {}).unwrap())
-    };
+    let run = |executor| without_timings(search_on(&e, 21, None, executor));
     let interp = run(ExecutorChoice::Interp);
     assert_eq!(interp, run(ExecutorChoice::Jit), "forced JIT");
     assert_eq!(interp, run(ExecutorChoice::Auto), "auto");
@@ -127,15 +136,7 @@ fn every_executor_finds_the_same_algorithms() {
 fn the_summary_counts_evaluations_by_tier() {
     use amlz::exec::ExecutorChoice;
     let e = small_demo(&[("max_individuals = 20000", "max_individuals = 3000")]);
-    let run = |executor| {
-        let opts = RunOptions {
-            seed: Some(4),
-            threads: Some(1),
-            executor,
-            ..RunOptions::default()
-        };
-        experiment::run(&e, &opts, |_| {}).unwrap().per_experiment[0].clone()
-    };
+    let run = |executor| search_on(&e, 4, Some(1), executor).per_experiment[0].clone();
     let interp = run(ExecutorChoice::Interp);
     assert!(interp.task_evaluations > 0);
     assert_eq!(interp.lane_evaluations, interp.task_evaluations);

@@ -472,15 +472,15 @@ impl SearchEvaluator {
         let mut prepared = false;
         let key = if let Some((fec, _)) = &self.fec {
             let fec = *fec;
-            let remembered = self.memo.as_mut().and_then(|m| m.get(live));
+            let remembered = self.memo.as_mut().map(|m| m.get(live));
             let fingerprint = match remembered {
-                Some(f) => f,
-                None => {
+                Some(Ok(f)) => f,
+                lookup => {
                     self.prepare(live);
                     prepared = true;
                     let f = self.fingerprint(live, &limits, fec);
-                    if let Some(memo) = &mut self.memo {
-                        memo.insert(live, f);
+                    if let (Some(memo), Some(Err(miss))) = (&mut self.memo, lookup) {
+                        memo.insert(miss, live, f);
                     }
                     f
                 }

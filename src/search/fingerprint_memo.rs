@@ -26,6 +26,13 @@ pub struct Fingerprint {
     pub train_steps: u64,
 }
 
+/// A lookup that found nothing: it carries the program's hash to [`FingerprintMemo::insert`],
+/// which then does not hash the program again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Miss {
+    hash: u64,
+}
+
 /// One remembered program: where its instructions lie in the arena, and its fingerprint.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -79,26 +86,27 @@ impl FingerprintMemo {
             .all(|&f| self.function(entry, f) == live.function(f))
     }
 
-    /// The fingerprint of `live`, if it was remembered.
-    pub fn get(&mut self, live: &Algorithm) -> Option<Fingerprint> {
+    /// The fingerprint of `live` if it was remembered, else the [`Miss`] with which to
+    /// remember it.
+    pub fn get(&mut self, live: &Algorithm) -> Result<Fingerprint, Miss> {
         let h = hash(live);
-        let f = self
+        let found = self
             .table
             .find(h, |e| e.hash == h && self.holds(e, live))
             .map(|e| e.fingerprint);
-        self.hits += u64::from(f.is_some());
-        f
+        self.hits += u64::from(found.is_some());
+        found.ok_or(Miss { hash: h })
     }
 
-    /// Remembers `live`'s fingerprint (a program not remembered yet), emptying the memo first
-    /// when it is full.
-    pub fn insert(&mut self, live: &Algorithm, fingerprint: Fingerprint) {
+    /// Remembers the fingerprint of `live`, the program whose lookup missed with `miss`,
+    /// emptying the memo first when it is full.
+    pub fn insert(&mut self, miss: Miss, live: &Algorithm, fingerprint: Fingerprint) {
         if self.table.len() >= MEMO_CAPACITY {
             self.table.clear();
             self.arena.clear();
         }
         let entry = Entry {
-            hash: hash(live),
+            hash: miss.hash,
             start: self.arena.len() as u32,
             lens: ComponentFunction::ALL.map(|f| live.function(f).len() as u32),
             fingerprint,
@@ -129,11 +137,15 @@ mod tests {
             key: 7,
             train_steps: 30,
         };
-        memo.insert(&a, f);
-        assert_eq!(memo.get(&a), Some(f));
-        assert_eq!(memo.get(&b), None, "another constant is another program");
+        let miss = memo.get(&a).unwrap_err();
+        memo.insert(miss, &a, f);
+        assert_eq!(memo.get(&a), Ok(f));
+        assert!(memo.get(&b).is_err(), "another constant is another program");
         for i in 0..MEMO_CAPACITY + 1 {
-            memo.insert(&handmade::linear(i as f64), f);
+            let program = handmade::linear(i as f64);
+            if let Err(miss) = memo.get(&program) {
+                memo.insert(miss, &program, f);
+            }
         }
         assert!(memo.table.len() <= MEMO_CAPACITY);
         assert!(memo.arena.len() <= MEMO_CAPACITY * handmade::linear(0.0).instructions().count());

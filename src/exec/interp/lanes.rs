@@ -8,11 +8,11 @@
 //! single-task outcome bit for bit; lanes stop training and fail validations on their own.
 
 use super::program::{Decoded, Program};
-use super::{exec, score};
+use super::{exec, score, stops_training, train_prediction};
 use crate::exec::epochs::{LanePasses, MAX_LANES, TrainPass, run_epochs_lanes, validation_fitness};
 use crate::exec::{LaneObserver, Limits, Outcome};
-use crate::task::{EvalType, Task};
-use amlz_ir::kernels::{Dim, Dynamic, Fixed, sigmoid};
+use crate::task::Task;
+use amlz_ir::kernels::{Dim, Dynamic, Fixed};
 use amlz_ir::{Layout, Rng};
 
 /// The memories of one multi-task evaluation: one layout-sized block per lane, back to back,
@@ -262,14 +262,10 @@ impl<D: Dim, O: LaneObserver> LanePasses for Passes<'_, D, O> {
                 while at < lanes.len {
                     let lane = lanes.lanes[at];
                     let (task, m, i) = (lane.task(), lane.mem, lane.example(k));
-                    if task.eval_type == EvalType::Accuracy {
-                        *m.add(1) = sigmoid(*m.add(1));
-                    }
+                    let prediction = train_prediction(task, m);
                     let label = *task.train_labels.get_unchecked(i);
-                    let prediction = *m.add(1);
                     self.observer.train(lane.index, label, prediction);
-                    let err = (label - prediction).abs();
-                    if err.is_nan() || err > task.max_abs_error {
+                    if stops_training(task, label, prediction) {
                         passes[lane.index] = TrainPass {
                             steps: k as u64,
                             stopped: true,
@@ -333,7 +329,8 @@ impl<D: Dim, O: LaneObserver> LanePasses for Passes<'_, D, O> {
             }
         }
         for lane in lanes.as_slice() {
-            let task = self.tasks[lane.index];
+            // SAFETY: as above.
+            let task = unsafe { lane.task() };
             fitness[lane.index] = validation_fitness(
                 task.eval_type,
                 false,

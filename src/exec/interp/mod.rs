@@ -174,7 +174,6 @@ impl<D: Dim, O: Observer> epochs::Passes for Passes<'_, D, O> {
     fn train(&mut self, epoch: usize, count: usize) -> TrainPass {
         let (d, f, m, scratch, task) = (self.d, self.d.n(), self.m, self.scratch, self.task);
         let order = task.epoch_order(epoch);
-        let accuracy = task.eval_type == EvalType::Accuracy;
         // SAFETY: the memory, scratch and v0 pointers are valid for the program's layout (see
         // `evaluate_dim`); `i` is an example index (the order is a permutation of them).
         unsafe {
@@ -183,14 +182,10 @@ impl<D: Dim, O: Observer> epochs::Passes for Passes<'_, D, O> {
                 std::ptr::copy_nonoverlapping(task.train_features.as_ptr().add(i * f), self.v0, f);
                 *m = 0.0;
                 exec::run(d, &self.program.predict, m, scratch, self.rng);
-                if accuracy {
-                    *m.add(1) = sigmoid(*m.add(1));
-                }
-                let prediction = *m.add(1);
+                let prediction = train_prediction(task, m);
                 let label = *task.train_labels.get_unchecked(i);
                 self.observer.train(label, prediction);
-                let err = (label - prediction).abs();
-                if err.is_nan() || err > task.max_abs_error {
+                if stops_training(task, label, prediction) {
                     return TrainPass {
                         steps: k as u64,
                         stopped: true,
@@ -231,6 +226,28 @@ impl<D: Dim, O: Observer> epochs::Passes for Passes<'_, D, O> {
         }
         validation_fitness(task.eval_type, false, loss, wrong, count)
     }
+}
+
+/// The prediction of a train example, Predict having run on memory `m`: `s1`, after the
+/// ACCURACY write-back `s1 = sigmoid(s1)` (SEMANTICS.md §4).
+///
+/// # Safety
+/// `m` must hold a layout (`s1` lies inside it).
+#[inline(always)]
+unsafe fn train_prediction(task: &Task, m: *mut f64) -> f64 {
+    unsafe {
+        if task.eval_type == EvalType::Accuracy {
+            *m.add(1) = sigmoid(*m.add(1));
+        }
+        *m.add(1)
+    }
+}
+
+/// Whether a train prediction's error stops training (NaN, or beyond `max_abs_error`).
+#[inline(always)]
+fn stops_training(task: &Task, label: f64, prediction: f64) -> bool {
+    let err = (label - prediction).abs();
+    err.is_nan() || err > task.max_abs_error
 }
 
 /// Scores one validation prediction into `loss` (RMS_ERROR) or `wrong` (ACCURACY); false when
