@@ -18,7 +18,7 @@
 //! with `--seed S` and its program number.
 
 use crate::exec::interp::{self, Memory, Program};
-use crate::exec::jit::{self as jit_executor, JitExecutor, PackedRows};
+use crate::exec::jit::{self as jit_executor, JitExecutor, JitProgram, PackedRows};
 use crate::exec::{Limits, Outcome, Trace};
 use crate::task::{EvalType, Task};
 use amlz_ir::analysis::eliminate_dead_code;
@@ -498,6 +498,8 @@ enum Kind {
     Dce,
     /// The interpreter's multi-task lanes vs one task at a time (DCE'd algorithm).
     Lanes,
+    /// The JIT's multi-lane code vs the interpreter on one task at a time (DCE'd algorithm).
+    NativeLanes,
 }
 
 struct Checked {
@@ -522,8 +524,10 @@ fn check_run(
     let full = Program::new(algorithm, layout).map_err(|e| e.to_string())?;
     let live = eliminate_dead_code(algorithm);
     let dce = Program::new(&live, layout).map_err(|e| e.to_string())?;
+    // Multi-lane code of fewer lanes than the check runs, so that one call has a lane on the
+    // sinks from the start.
     let jit = executor
-        .prepare(algorithm, layout, run.task.eval_type)
+        .prepare_lanes(algorithm, layout, run.task.eval_type, CHECK_LANES - 1)
         .map_err(|e| e.to_string())?;
     let fallback = !jit.is_compiled();
     let r_dce = run_interp(&dce, run, memory);
@@ -549,7 +553,7 @@ fn check_run(
             fallback,
         }));
     }
-    if let Some(checked) = check_lanes(&dce, run, memory, nan_equal, fallback) {
+    if let Some(checked) = check_lanes(&dce, &jit, run, memory, nan_equal, fallback) {
         return Ok(Some(checked));
     }
     Ok(fallback.then_some(Checked {
@@ -582,10 +586,12 @@ fn lane_variant(task: &Task, lane: usize) -> Task {
 }
 
 /// Runs `run`'s task and [`CHECK_LANES`] - 1 variants of it side by side in the interpreter's
-/// lanes and compares each lane's outcome, predictions, final memory and random stream with the
-/// task run alone; the first lane that differs, if any.
+/// lanes and in the JIT's multi-lane code (where `jit` has it) and compares each lane's outcome,
+/// predictions, final memory and random stream with the task run alone in the interpreter; the
+/// first lane that differs, if any.
 fn check_lanes(
     program: &Program,
+    jit: &JitProgram,
     run: &Run,
     memory: &mut Memory,
     nan_equal: bool,
@@ -598,44 +604,117 @@ fn check_lanes(
         })
         .collect();
     let seeds: Vec<u64> = (0..CHECK_LANES as u64).map(|l| run.rng_seed ^ l).collect();
+    let singles: Vec<RunResult> = tasks
+        .iter()
+        .zip(&seeds)
+        .map(|(task, &rng_seed)| {
+            let alone = Run {
+                task: task.clone(),
+                limits: run.limits,
+                rng_seed,
+            };
+            run_interp(program, &alone, memory)
+        })
+        .collect();
+    let interp_lanes = interp_lanes(program, &tasks, &seeds, &run.limits);
+    if let Some(c) = first_lane_difference(&singles, interp_lanes, Kind::Lanes, nan_equal) {
+        return Some(Checked { fallback, ..c });
+    }
+    let native = native_lanes(jit, &tasks, &seeds, &run.limits)?;
+    first_lane_difference(&singles, native, Kind::NativeLanes, nan_equal)
+        .map(|c| Checked { fallback, ..c })
+}
+
+/// Each of `tasks` run side by side in the interpreter's lanes, with random streams `seeds`.
+fn interp_lanes(
+    program: &Program,
+    tasks: &[Task],
+    seeds: &[u64],
+    limits: &Limits,
+) -> Vec<RunResult> {
+    let n = tasks.len();
     let mut rngs: Vec<Rng> = seeds.iter().map(|&s| Rng::new(s)).collect();
-    let mut out = vec![Outcome::default(); CHECK_LANES];
+    let mut out = vec![Outcome::default(); n];
     let mut lane_memory = interp::LaneMemory::default();
     let refs: Vec<&Task> = tasks.iter().collect();
-    let mut traces = vec![Trace::default(); CHECK_LANES];
+    let mut traces = vec![Trace::default(); n];
     interp::evaluate_lanes(
         program,
         &refs,
         &mut lane_memory,
         &mut rngs,
-        &run.limits,
+        limits,
         &mut out,
         &mut traces,
     );
-    for (lane, task) in tasks.iter().enumerate() {
-        let alone = Run {
-            task: task.clone(),
-            limits: run.limits,
-            rng_seed: seeds[lane],
-        };
-        let single = run_interp(program, &alone, memory);
-        let lanes = RunResult {
+    (0..n)
+        .map(|lane| RunResult {
             outcome: out[lane],
             trace: std::mem::take(&mut traces[lane]),
             memory: lane_memory.lane(&program.layout(), lane).to_vec(),
             rng: rngs[lane].clone(),
-        };
-        let differences: Vec<String> = compare(&single, &lanes, true, nan_equal)
+        })
+        .collect()
+}
+
+/// Each of `tasks` run side by side in `jit`'s multi-lane code, with random streams `seeds`;
+/// `None` where it has none.
+fn native_lanes(
+    jit: &JitProgram,
+    tasks: &[Task],
+    seeds: &[u64],
+    limits: &Limits,
+) -> Option<Vec<RunResult>> {
+    jit.lanes()?;
+    let n = tasks.len();
+    let mut rngs: Vec<Rng> = seeds.iter().map(|&s| Rng::new(s)).collect();
+    let mut out = vec![Outcome::default(); n];
+    let refs: Vec<&Task> = tasks.iter().collect();
+    let packed: Vec<PackedRows> = tasks.iter().map(|_| PackedRows::default()).collect();
+    let rows: Vec<&PackedRows> = packed.iter().collect();
+    let mut memories = Vec::new();
+    let mut traces = vec![Trace::default(); n];
+    jit_executor::evaluate_lanes(
+        jit,
+        &refs,
+        &rows,
+        &mut memories,
+        &mut rngs,
+        limits,
+        &mut out,
+        &mut traces,
+    );
+    Some(
+        (0..n)
+            .map(|lane| RunResult {
+                outcome: out[lane],
+                trace: std::mem::take(&mut traces[lane]),
+                memory: memories[lane].values().to_vec(),
+                rng: rngs[lane].clone(),
+            })
+            .collect(),
+    )
+}
+
+/// The first lane whose result differs from its task run alone, as a mismatch of `kind`.
+fn first_lane_difference(
+    singles: &[RunResult],
+    lanes: Vec<RunResult>,
+    kind: Kind,
+    nan_equal: bool,
+) -> Option<Checked> {
+    for (lane, (single, result)) in singles.iter().zip(lanes).enumerate() {
+        let differences: Vec<String> = compare(single, &result, true, nan_equal)
             .into_iter()
             .map(|d| format!("lane {lane}: {d}"))
             .collect();
         if !differences.is_empty() {
             return Some(Checked {
-                kind: Kind::Lanes,
+                kind,
                 differences,
-                left: single,
-                right: lanes,
-                fallback,
+                left: single.clone(),
+                right: result,
+                fallback: false,
             });
         }
     }
@@ -791,6 +870,11 @@ fn report_failure(case: &Case, run: &Run, checked: &Checked) -> String {
             "interpreter lanes (the task beside variants of it) vs one task at a time",
             "alone",
             "lanes",
+        ),
+        Kind::NativeLanes => (
+            "JIT multi-lane code (the task beside variants of it) vs the interpreter on one task at a time",
+            "alone",
+            "native lanes",
         ),
     };
     let t = &run.task;

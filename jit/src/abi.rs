@@ -36,3 +36,42 @@ pub(crate) struct LoopArgs {
     /// stopped at.
     pub steps: u64,
 }
+
+impl LoopArgs {
+    /// Arguments pointing nowhere, for lanes a call does not use.
+    pub const IDLE: LoopArgs = LoopArgs {
+        memory: std::ptr::null_mut(),
+        constants: std::ptr::null(),
+        rng: std::ptr::null_mut(),
+        scratch: std::ptr::null_mut(),
+        rows: std::ptr::null(),
+        predictions: std::ptr::null_mut(),
+        count: 0,
+        mode: 0,
+        max_abs_error: 0.0,
+        loss: 0.0,
+        wrong: 0,
+        steps: 0,
+    };
+}
+
+/// Everything one call of a multi-lane loop works on: one [`LoopArgs`] per lane, and where a
+/// lane's work goes once it has stopped. A lane whose training stops (or whose validation
+/// fails) records its step in its own `steps`, and from then on reads and writes the sinks
+/// instead of its memory, random stream and predictions, so that these stay exactly as its
+/// single-task run leaves them while the other lanes go on; the loop returns once no lane runs.
+/// A lane the caller does not run at all comes in already pointing at the sinks.
+#[repr(C)]
+#[derive(Debug)]
+pub(crate) struct LanesArgs {
+    /// In/out: how many lanes still run (those not pointing at the sinks).
+    pub running: u64,
+    /// A layout-sized memory that stopped lanes work on.
+    pub sink_memory: *mut f64,
+    /// A random stream that stopped lanes draw from.
+    pub sink_rng: *mut Rng,
+    /// `count` values that stopped lanes write their predictions to.
+    pub sink_predictions: *mut f64,
+    /// The lanes' arguments, one after the other.
+    pub lanes: *mut LoopArgs,
+}

@@ -9,7 +9,7 @@
 //! entries of generations older than [`JitConfig::cached_generations`], so code memory stays
 //! bounded over a long search.
 
-use crate::abi::LoopArgs;
+use crate::abi::{LanesArgs, LoopArgs};
 use crate::lower::{self, HelperImports};
 use crate::module::{Generation, LIVE_GENERATIONS};
 use crate::{JitError, Scoring};
@@ -118,6 +118,9 @@ pub struct CompiledCode {
     run: LoopFn,
     layout: Layout,
     scoring: Scoring,
+    /// How many lanes the code runs side by side (1: one task per call, [`LoopArgs`]; more:
+    /// [`LanesArgs`]).
+    lanes: usize,
     constants: usize,
     /// Whether Predict (`[0]`) and Learn (`[1]`) write `s0` and `v0`: then memory holds what
     /// they wrote when they ran last, and the caller must not restore the inputs.
@@ -166,6 +169,11 @@ impl CompiledCode {
     /// The scoring the code was compiled for.
     pub fn scoring(&self) -> Scoring {
         self.scoring
+    }
+
+    /// How many lanes the code runs side by side (1 for code of [`Compiler::compile`]).
+    pub fn lanes(&self) -> usize {
+        self.lanes
     }
 }
 
@@ -248,6 +256,60 @@ pub fn pack_rows(features: &[f64], labels: &[f64], f: usize, order: Option<&[u32
     rows
 }
 
+/// Most lanes one compiled function runs side by side ([`Compiler::compile_lanes`]).
+pub const MAX_LANES: usize = 8;
+
+/// One lane of a multi-lane call ([`CompiledAlgorithm::train_lanes`]): a task's state and
+/// examples, as a single-task call takes them.
+#[derive(Debug)]
+pub struct Lane<'a> {
+    /// The lane's memory, in the layout the code was compiled for.
+    pub memory: &'a mut [f64],
+    /// The lane's random stream.
+    pub rng: &'a mut Rng,
+    /// The lane's examples (every lane of a call visits the same number).
+    pub examples: Examples<'a>,
+    /// Where the lane's predictions go (at least `examples.count` values).
+    pub predictions: &'a mut [f64],
+}
+
+/// Where the lanes of a multi-lane call work once they have stopped (and lanes that do not
+/// run): a memory, a random stream and predictions nobody reads. Reused across calls; grown to
+/// fit, never shrunk.
+#[derive(Debug)]
+pub struct LaneSinks {
+    memory: Vec<f64>,
+    predictions: Vec<f64>,
+    rng: Rng,
+}
+
+impl Default for LaneSinks {
+    fn default() -> Self {
+        LaneSinks {
+            memory: Vec::new(),
+            predictions: Vec::new(),
+            rng: Rng::new(0),
+        }
+    }
+}
+
+impl LaneSinks {
+    /// Makes room for a layout of `memory` values and `count` predictions.
+    fn fit(&mut self, memory: usize, count: usize) {
+        if self.memory.len() < memory {
+            self.memory.resize(memory, 0.0);
+        }
+        if self.predictions.len() < count {
+            self.predictions.resize(count, 0.0);
+        }
+    }
+}
+
+/// The per-lane arguments of a multi-lane call, read back after it.
+struct LaneCall {
+    lanes: [LoopArgs; MAX_LANES],
+}
+
 /// An algorithm ready to run natively: shared compiled code plus this algorithm's constants.
 #[derive(Clone, Debug)]
 pub struct CompiledAlgorithm {
@@ -287,24 +349,44 @@ impl CompiledAlgorithm {
     }
 
     fn args(&self, state: &mut State<'_>, ex: &Examples<'_>, predictions: &mut [f64]) -> LoopArgs {
+        let f = self.code.layout.features();
+        assert!(state.scratch.len() >= f * f, "scratch smaller than F²");
+        self.lane_args(
+            state.memory,
+            state.rng,
+            ex,
+            predictions,
+            state.scratch.as_mut_ptr(),
+        )
+    }
+
+    /// The arguments of one lane (or of a single-task call), after checking that its buffers
+    /// fit the code.
+    fn lane_args(
+        &self,
+        memory: &mut [f64],
+        rng: &mut Rng,
+        ex: &Examples<'_>,
+        predictions: &mut [f64],
+        scratch: *mut f64,
+    ) -> LoopArgs {
         let layout = self.code.layout;
         let f = layout.features();
         assert_eq!(
-            state.memory.len(),
+            memory.len(),
             layout.len(),
             "memory sized for another layout"
         );
-        assert!(state.scratch.len() >= f * f, "scratch smaller than F²");
         assert!(predictions.len() >= ex.count, "prediction buffer too small");
         assert!(
             ex.count <= ex.rows.len() / (f + 1),
             "count beyond the examples"
         );
         LoopArgs {
-            memory: state.memory.as_mut_ptr(),
+            memory: memory.as_mut_ptr(),
             constants: self.constants.as_ptr(),
-            rng: state.rng as *mut Rng,
-            scratch: state.scratch.as_mut_ptr(),
+            rng: rng as *mut Rng,
+            scratch,
             rows: ex.rows.as_ptr(),
             predictions: predictions.as_mut_ptr(),
             count: ex.count as u64,
@@ -352,7 +434,7 @@ impl CompiledAlgorithm {
         } else {
             (row[f], self.code.writes_inputs[1])
         };
-        self.restore_inputs(state, row, s0, last);
+        self.restore(state.memory, row, s0, last);
         TrainEnd { steps: k, stopped }
     }
 
@@ -369,21 +451,6 @@ impl CompiledAlgorithm {
         let last = if stopped { k } else { k - 1 };
         let width = self.code.layout.features() + 1;
         (k, stopped, &ex.rows[last * width..(last + 1) * width])
-    }
-
-    /// Writes `s0` and `v0` as the interpreter leaves them after visiting the example of `row`
-    /// last: as the loop set them before the last function, unless it wrote them (`written`),
-    /// in which case memory already holds what it wrote.
-    fn restore_inputs(&self, state: &mut State<'_>, row: &[f64], s0: f64, written: InputWrites) {
-        let layout = self.code.layout;
-        let f = layout.features();
-        if !written.s0 {
-            state.memory[0] = s0;
-        }
-        if !written.v0 {
-            let v0 = layout.vector_base();
-            state.memory[v0..v0 + f].copy_from_slice(&row[..f]);
-        }
     }
 
     /// Runs the validation loop over `ex`: per example `v0 = x; s0 = 0`, Predict, the
@@ -409,12 +476,182 @@ impl CompiledAlgorithm {
         }
         args.mode = 1;
         let (k, failed, row) = self.run_loop(ex, &mut args);
-        self.restore_inputs(state, row, 0.0, self.code.writes_inputs[0]);
+        self.restore(state.memory, row, 0.0, self.code.writes_inputs[0]);
         ValidationEnd {
             predictions: if failed { k + 1 } else { k },
             failed,
             loss: args.loss,
             wrong: args.wrong as usize,
+        }
+    }
+
+    /// Runs the train loop over the lanes of `lanes` side by side, as
+    /// [`CompiledAlgorithm::train`] runs it for each alone: `out[j]` is lane `j`'s end (left as
+    /// it is where `lanes[j]` is `None`: that lane does not run), and each lane's memory, random
+    /// stream and predictions are exactly what its own call would leave. The code must have
+    /// been compiled for at least `lanes.len()` lanes; the missing ones run on the sinks.
+    ///
+    /// # Panics
+    /// If there are more lanes than the code has, the lanes visit different numbers of
+    /// examples, `out` does not hold one end per lane, or a lane's buffers do not fit (as
+    /// [`CompiledAlgorithm::train`]); all checked before any native code runs.
+    pub fn train_lanes(
+        &self,
+        lanes: &mut [Option<Lane<'_>>],
+        scratch: &mut [f64],
+        sinks: &mut LaneSinks,
+        out: &mut [TrainEnd],
+    ) {
+        assert_eq!(out.len(), lanes.len(), "one end per lane");
+        let Some(args) = self.lanes_args(lanes, scratch, sinks, 0) else {
+            return;
+        };
+        let f = self.code.layout.features();
+        for (j, lane) in lanes.iter_mut().enumerate() {
+            let Some(lane) = lane else { continue };
+            let count = lane.examples.count;
+            let k = args.lanes[j].steps as usize;
+            let stopped = k < count;
+            let last = if stopped { k } else { k - 1 };
+            let row = &lane.examples.rows[last * (f + 1)..(last + 1) * (f + 1)];
+            let (s0, written) = if stopped {
+                (0.0, self.code.writes_inputs[0])
+            } else {
+                (row[f], self.code.writes_inputs[1])
+            };
+            self.restore(lane.memory, row, s0, written);
+            out[j] = TrainEnd { steps: k, stopped };
+        }
+    }
+
+    /// Runs the validation loop over the lanes of `lanes` side by side, as
+    /// [`CompiledAlgorithm::validate`] runs it for each alone (see
+    /// [`CompiledAlgorithm::train_lanes`]).
+    ///
+    /// # Panics
+    /// As [`CompiledAlgorithm::train_lanes`].
+    pub fn validate_lanes(
+        &self,
+        lanes: &mut [Option<Lane<'_>>],
+        scratch: &mut [f64],
+        sinks: &mut LaneSinks,
+        out: &mut [ValidationEnd],
+    ) {
+        assert_eq!(out.len(), lanes.len(), "one end per lane");
+        let Some(args) = self.lanes_args(lanes, scratch, sinks, 1) else {
+            return;
+        };
+        let f = self.code.layout.features();
+        for (j, lane) in lanes.iter_mut().enumerate() {
+            let Some(lane) = lane else { continue };
+            let count = lane.examples.count;
+            let a = &args.lanes[j];
+            let k = a.steps as usize;
+            let failed = k < count;
+            let last = if failed { k } else { k - 1 };
+            let row = &lane.examples.rows[last * (f + 1)..(last + 1) * (f + 1)];
+            self.restore(lane.memory, row, 0.0, self.code.writes_inputs[0]);
+            out[j] = ValidationEnd {
+                predictions: if failed { k + 1 } else { k },
+                failed,
+                loss: a.loss,
+                wrong: a.wrong as usize,
+            };
+        }
+    }
+
+    /// Checks `lanes` against the code, fills the arguments of a multi-lane call in `mode`
+    /// (0 train, 1 validation) and makes the call; `None` (no call) where no lane runs or the
+    /// lanes visit no example, which leaves every lane as it is.
+    fn lanes_args(
+        &self,
+        lanes: &mut [Option<Lane<'_>>],
+        scratch: &mut [f64],
+        sinks: &mut LaneSinks,
+        mode: u64,
+    ) -> Option<LaneCall> {
+        let layout = self.code.layout;
+        let f = layout.features();
+        assert!(
+            lanes.len() <= self.code.lanes && self.code.lanes > 1,
+            "{} lanes for code of {} lanes",
+            lanes.len(),
+            self.code.lanes
+        );
+        let mut counts = lanes.iter().flatten().map(|l| l.examples.count);
+        let count = counts.next()?;
+        assert!(
+            counts.all(|c| c == count),
+            "lanes visit different numbers of examples"
+        );
+        assert!(scratch.len() >= f * f, "scratch smaller than F²");
+        if count == 0 {
+            return None;
+        }
+        sinks.fit(layout.len(), count);
+        let mut call = LaneCall {
+            lanes: [LoopArgs::IDLE; MAX_LANES],
+        };
+        let sc = scratch.as_mut_ptr();
+        let mut running = 0;
+        for (j, slot) in call.lanes.iter_mut().take(self.code.lanes).enumerate() {
+            *slot = match lanes.get_mut(j) {
+                Some(Some(l)) => {
+                    running += 1;
+                    let ex = l.examples;
+                    self.lane_args(l.memory, l.rng, &ex, l.predictions, sc)
+                }
+                _ => LoopArgs {
+                    memory: sinks.memory.as_mut_ptr(),
+                    constants: self.constants.as_ptr(),
+                    rng: &mut sinks.rng,
+                    scratch: sc,
+                    predictions: sinks.predictions.as_mut_ptr(),
+                    count: count as u64,
+                    max_abs_error: f64::INFINITY,
+                    steps: count as u64,
+                    ..LoopArgs::IDLE
+                },
+            };
+            slot.mode = mode;
+        }
+        // A lane on the sinks reads the rows of a running one.
+        let rows = call.lanes[..self.code.lanes]
+            .iter()
+            .find(|a| !a.rows.is_null())
+            .map(|a| a.rows)?;
+        for a in call.lanes[..self.code.lanes].iter_mut() {
+            if a.rows.is_null() {
+                a.rows = rows;
+            }
+        }
+        let mut head = LanesArgs {
+            running: running as u64,
+            sink_memory: sinks.memory.as_mut_ptr(),
+            sink_rng: &mut sinks.rng,
+            sink_predictions: sinks.predictions.as_mut_ptr(),
+            lanes: call.lanes.as_mut_ptr(),
+        };
+        // SAFETY: the code was compiled for `self.code.lanes` lanes, and the first that many
+        // lane arguments point into buffers `lane_args` checked to hold what the code accesses
+        // (memory, scratch, `count` rows and predictions, the constants) or into the sinks,
+        // which `fit` sized for the layout and `count`.
+        unsafe { (self.code.run)((&raw mut head).cast::<LoopArgs>()) };
+        Some(call)
+    }
+
+    /// Writes `s0` and `v0` as the interpreter leaves them after visiting the example of `row`
+    /// last: as the loop set them before the last function, unless it wrote them (`written`),
+    /// in which case memory already holds what it wrote.
+    fn restore(&self, memory: &mut [f64], row: &[f64], s0: f64, written: InputWrites) {
+        let layout = self.code.layout;
+        let f = layout.features();
+        if !written.s0 {
+            memory[0] = s0;
+        }
+        if !written.v0 {
+            let v0 = layout.vector_base();
+            memory[v0..v0 + f].copy_from_slice(&row[..f]);
         }
     }
 }
@@ -423,6 +660,7 @@ impl CompiledAlgorithm {
 struct CacheKey {
     layout: Layout,
     scoring: Scoring,
+    lanes: usize,
     structure: LiveStructure,
 }
 
@@ -559,11 +797,33 @@ impl Compiler {
         layout: Layout,
         scoring: Scoring,
     ) -> Result<CompiledAlgorithm, JitError> {
+        self.compile_lanes(algorithm, layout, scoring, 1)
+    }
+
+    /// As [`Compiler::compile`], for `lanes` lanes (1 to [`MAX_LANES`]): code that runs up to
+    /// that many tasks side by side ([`CompiledAlgorithm::train_lanes`]); one lane is the code
+    /// of [`Compiler::compile`]. Cached apart from code of other lane counts.
+    ///
+    /// # Errors
+    /// As [`Compiler::compile`]; a lane count outside `1..=MAX_LANES` is unsupported.
+    pub fn compile_lanes(
+        &mut self,
+        algorithm: &Algorithm,
+        layout: Layout,
+        scoring: Scoring,
+        lanes: usize,
+    ) -> Result<CompiledAlgorithm, JitError> {
+        if !(1..=MAX_LANES).contains(&lanes) {
+            return Err(JitError::Unsupported(format!(
+                "{lanes} lanes (1 to {MAX_LANES} can be compiled)"
+            )));
+        }
         let structure = live_structure(algorithm, layout.features());
         let constants = constant_data(algorithm);
         let key = CacheKey {
             layout,
             scoring,
+            lanes,
             structure,
         };
         self.tick += 1;
@@ -572,7 +832,7 @@ impl Compiler {
             self.stats.cache_hits += 1;
             entry.code.clone()
         } else {
-            let code = self.compile_code(&key.structure, layout, scoring)?;
+            let code = self.compile_code(&key.structure, layout, scoring, lanes)?;
             self.insert(key, code.clone());
             code
         };
@@ -594,7 +854,7 @@ impl Compiler {
         scoring: Scoring,
     ) -> Result<CompiledAlgorithm, JitError> {
         let structure = live_structure(algorithm, layout.features());
-        let code = self.compile_code(&structure, layout, scoring)?;
+        let code = self.compile_code(&structure, layout, scoring, 1)?;
         Ok(CompiledAlgorithm {
             code,
             constants: constant_data(algorithm),
@@ -611,7 +871,7 @@ impl Compiler {
     ) -> Result<String, JitError> {
         let structure = live_structure(algorithm, layout.features());
         lower::check(&structure, &layout)?;
-        let built = self.build_function(&structure, layout, scoring);
+        let built = self.build_function(&structure, layout, scoring, 1);
         let text = self.ctx.func.display().to_string();
         self.ctx.clear();
         if built.is_err() {
@@ -660,9 +920,10 @@ impl Compiler {
         structure: &LiveStructure,
         layout: Layout,
         scoring: Scoring,
+        lanes: usize,
     ) -> Result<Arc<CompiledCode>, JitError> {
         let start = std::time::Instant::now();
-        let result = self.generate(structure, layout, scoring);
+        let result = self.generate(structure, layout, scoring, lanes);
         self.stats.compile_ns += start.elapsed().as_nanos() as u64;
         result
     }
@@ -672,6 +933,7 @@ impl Compiler {
         structure: &LiveStructure,
         layout: Layout,
         scoring: Scoring,
+        lanes: usize,
     ) -> Result<Arc<CompiledCode>, JitError> {
         if self.functions_in_generation + 1 > self.config.functions_per_module.max(1)
             && let Err(e) = self.rotate()
@@ -684,7 +946,7 @@ impl Compiler {
             return Err(e);
         }
         let result = catch_unwind(AssertUnwindSafe(|| {
-            self.compile_function(structure, layout, scoring)
+            self.compile_function(structure, layout, scoring, lanes)
         }));
         let result = match result {
             Ok(r) => r,
@@ -722,6 +984,7 @@ impl Compiler {
         structure: &LiveStructure,
         layout: Layout,
         scoring: Scoring,
+        lanes: usize,
     ) -> Result<(), JitError> {
         let ptr = self.isa.pointer_type();
         let call_conv = self.isa.default_call_conv();
@@ -737,6 +1000,7 @@ impl Compiler {
             structure,
             scoring,
             self.config.regalloc != RegAlloc::SinglePass,
+            lanes,
         )
     }
 
@@ -747,8 +1011,9 @@ impl Compiler {
         structure: &LiveStructure,
         layout: Layout,
         scoring: Scoring,
+        lanes: usize,
     ) -> Result<Arc<CompiledCode>, JitError> {
-        self.build_function(structure, layout, scoring)?;
+        self.build_function(structure, layout, scoring, lanes)?;
         let backtracking = match self.config.regalloc {
             RegAlloc::Backtracking => true,
             RegAlloc::SinglePass => false,
@@ -795,6 +1060,7 @@ impl Compiler {
             run,
             layout,
             scoring,
+            lanes,
             constants,
             writes_inputs: [
                 InputWrites::of(&structure.predict),

@@ -35,7 +35,8 @@ mod module;
 
 pub use compiler::{
     ADAPTIVE_LIMIT, CompiledAlgorithm, CompiledCode, Compiler, CompilerStats, Examples, JitConfig,
-    OptLevel, RegAlloc, State, TrainEnd, ValidationEnd, live_generations, pack_rows,
+    Lane, LaneSinks, MAX_LANES, OptLevel, RegAlloc, State, TrainEnd, ValidationEnd,
+    live_generations, pack_rows,
 };
 
 /// How a task's validation is scored, which decides code in both loops: ACCURACY writes

@@ -13,12 +13,13 @@
 
 use super::epochs::{self, TrainPass, run_epochs, validation_fitness};
 use super::interp::{self, Memory, Program};
-use super::{Limits, Observer, Outcome};
+use super::{LaneObserver, Limits, Observer, OneLane, Outcome};
 use crate::task::{EvalType, Task};
 use amlz_ir::analysis::eliminate_dead_code;
 use amlz_ir::{AddressError, Algorithm, ComponentFunction, Layout, Rng};
 use amlz_jit::{
-    CompiledAlgorithm, Compiler, CompilerStats, Examples, JitConfig, JitError, Scoring, State,
+    CompiledAlgorithm, Compiler, CompilerStats, Examples, JitConfig, JitError, Lane, LaneSinks,
+    Scoring, State, TrainEnd, ValidationEnd,
 };
 use std::cell::Cell;
 use std::sync::OnceLock;
@@ -58,6 +59,9 @@ pub fn scoring(eval_type: EvalType) -> Scoring {
 pub struct JitProgram {
     program: Program,
     compiled: Result<CompiledAlgorithm, JitError>,
+    /// Code for several tasks side by side ([`evaluate_lanes`]), where it was asked for and
+    /// could be generated.
+    lanes: Option<CompiledAlgorithm>,
     eval_type: EvalType,
 }
 
@@ -73,6 +77,7 @@ impl JitProgram {
         JitProgram {
             program,
             compiled: Ok(compiled),
+            lanes: None,
             eval_type,
         }
     }
@@ -105,6 +110,11 @@ impl JitProgram {
     /// The compiled code, if any.
     pub fn compiled(&self) -> Option<&CompiledAlgorithm> {
         self.compiled.as_ref().ok()
+    }
+
+    /// The compiled code for several tasks side by side, if any.
+    pub fn lanes(&self) -> Option<&CompiledAlgorithm> {
+        self.lanes.as_ref()
     }
 }
 
@@ -158,12 +168,36 @@ impl JitExecutor {
         layout: Layout,
         eval_type: EvalType,
     ) -> Result<JitProgram, AddressError> {
+        self.prepare_lanes(algorithm, layout, eval_type, 1)
+    }
+
+    /// As [`JitExecutor::prepare`], and where `lanes` > 1 also code that runs that many tasks
+    /// side by side ([`evaluate_lanes`]; capped at [`amlz_jit::MAX_LANES`]). Where only the
+    /// multi-lane code fails to generate, groups of tasks run one task at a time.
+    ///
+    /// # Errors
+    /// As [`JitExecutor::prepare`].
+    pub fn prepare_lanes(
+        &mut self,
+        algorithm: &Algorithm,
+        layout: Layout,
+        eval_type: EvalType,
+        lanes: usize,
+    ) -> Result<JitProgram, AddressError> {
         algorithm.check_addresses(&layout.counts())?;
         let live = eliminate_dead_code(algorithm);
         let program = Program::new(&live, layout)?;
-        let compiled = match &mut self.compiler {
-            Ok(c) => c.compile(&live, layout, scoring(eval_type)),
-            Err(e) => Err(e.clone()),
+        let scoring = scoring(eval_type);
+        let (compiled, multi) = match &mut self.compiler {
+            Ok(c) => {
+                let compiled = c.compile(&live, layout, scoring);
+                let lanes = lanes.min(amlz_jit::MAX_LANES);
+                let multi = (compiled.is_ok() && lanes > 1)
+                    .then(|| c.compile_lanes(&live, layout, scoring, lanes).ok())
+                    .flatten();
+                (compiled, multi)
+            }
+            Err(e) => (Err(e.clone()), None),
         };
         self.stats.prepared += 1;
         if compiled.is_err() {
@@ -172,6 +206,7 @@ impl JitExecutor {
         Ok(JitProgram {
             program,
             compiled,
+            lanes: multi,
             eval_type,
         })
     }
@@ -330,6 +365,242 @@ pub fn evaluate<O: Observer>(
     let outcome = run_epochs(task, limits, &mut passes);
     BUFFERS.set(bufs);
     outcome
+}
+
+/// Per-thread buffers of native multi-task evaluations: scratch, each lane's predictions and
+/// the sinks of stopped lanes.
+#[derive(Default)]
+struct LaneBuffers {
+    scratch: Vec<f64>,
+    predictions: Vec<Vec<f64>>,
+    sinks: LaneSinks,
+}
+
+thread_local! {
+    static LANE_BUFFERS: Cell<LaneBuffers> = Cell::new(LaneBuffers::default());
+}
+
+/// Evaluates `program` on each of `tasks` (of one shape, [`epochs::same_shape`]) with its
+/// multi-lane code, `rows[lane]` holding task `lane`'s rows: `out[lane]`, `memories[lane]`,
+/// `rngs[lane]` and the predictions `observer` sees for the lane are exactly what [`evaluate`]
+/// gives for `tasks[lane]` alone. The tasks run in groups of the code's lane count, each
+/// group's examples side by side; every lane stops on its own.
+///
+/// Runs each task alone with [`evaluate`] where the program has no multi-lane code or was
+/// compiled for another eval type.
+///
+/// # Panics
+/// If `rows`, `rngs` or `out` do not hold one per task, the tasks differ in shape, or their
+/// feature size differs from the program's layout.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_lanes<O: LaneObserver>(
+    program: &JitProgram,
+    tasks: &[&Task],
+    rows: &[&PackedRows],
+    memories: &mut Vec<Memory>,
+    rngs: &mut [Rng],
+    limits: &Limits,
+    out: &mut [Outcome],
+    observer: &mut O,
+) {
+    let n = tasks.len();
+    assert!(
+        rows.len() == n && rngs.len() == n && out.len() == n,
+        "one row set, random stream and outcome per task"
+    );
+    if memories.len() < n {
+        memories.resize_with(n, Memory::default);
+    }
+    let code = match &program.lanes {
+        Some(c)
+            if program.eval_type == tasks.first().map_or(program.eval_type, |t| t.eval_type) =>
+        {
+            c
+        }
+        _ => {
+            for lane in 0..n {
+                let watch = &mut OneLane {
+                    lanes: &mut *observer,
+                    lane,
+                };
+                out[lane] = evaluate(
+                    program,
+                    tasks[lane],
+                    rows[lane],
+                    &mut memories[lane],
+                    &mut rngs[lane],
+                    limits,
+                    watch,
+                );
+            }
+            return;
+        }
+    };
+    let layout = program.layout();
+    let mut bufs = LANE_BUFFERS.take();
+    let f = layout.features();
+    if bufs.scratch.len() < f * f {
+        bufs.scratch.resize(f * f, 0.0);
+    }
+    let width = code.code().lanes();
+    for start in (0..n).step_by(width) {
+        let end = (start + width).min(n);
+        let group = start..end;
+        for lane in group.clone() {
+            assert_eq!(
+                tasks[lane].features, f,
+                "program prepared for another feature size"
+            );
+            let memory = &mut memories[lane];
+            memory.reset(&layout);
+            interp::run_component(
+                &program.program,
+                ComponentFunction::Setup,
+                memory,
+                &mut rngs[lane],
+            );
+        }
+        let need = tasks[start]
+            .num_train()
+            .min(limits.max_train)
+            .max(tasks[start].num_valid().min(limits.max_valid));
+        if bufs.predictions.len() < width {
+            bufs.predictions.resize_with(width, Vec::new);
+        }
+        for p in &mut bufs.predictions {
+            if p.len() < need {
+                p.resize(need, 0.0);
+            }
+        }
+        let mut passes = LanePassesNative {
+            code,
+            tasks: &tasks[group.clone()],
+            rows: &rows[group.clone()],
+            memories: &mut memories[group.clone()],
+            rngs: &mut rngs[group.clone()],
+            bufs: &mut bufs,
+            observer: &mut *observer,
+            first: start,
+        };
+        epochs::run_epochs_lanes(&tasks[group.clone()], limits, &mut passes, &mut out[group]);
+    }
+    LANE_BUFFERS.set(bufs);
+}
+
+/// The multi-lane native loops' passes over one group of tasks (at most the code's lanes).
+struct LanePassesNative<'a, O> {
+    code: &'a CompiledAlgorithm,
+    tasks: &'a [&'a Task],
+    rows: &'a [&'a PackedRows],
+    memories: &'a mut [Memory],
+    rngs: &'a mut [Rng],
+    bufs: &'a mut LaneBuffers,
+    observer: &'a mut O,
+    /// The index of the group's first lane among all the evaluation's lanes (for the observer).
+    first: usize,
+}
+
+impl<O: LaneObserver> LanePassesNative<'_, O> {
+    /// The lanes of a call: `Some` for each running lane, over `examples(lane)`.
+    fn lanes<'b>(
+        memories: &'b mut [Memory],
+        rngs: &'b mut [Rng],
+        predictions: &'b mut [Vec<f64>],
+        running: &[bool],
+        examples: impl Fn(usize) -> Examples<'b>,
+    ) -> [Option<Lane<'b>>; amlz_jit::MAX_LANES] {
+        let mut lanes: [Option<Lane<'b>>; amlz_jit::MAX_LANES] = Default::default();
+        let parts = memories
+            .iter_mut()
+            .zip(rngs.iter_mut())
+            .zip(predictions.iter_mut());
+        for (j, ((memory, rng), preds)) in parts.enumerate() {
+            if running[j] {
+                lanes[j] = Some(Lane {
+                    memory: memory.values_mut(),
+                    rng,
+                    examples: examples(j),
+                    predictions: preds,
+                });
+            }
+        }
+        lanes
+    }
+}
+
+impl<O: LaneObserver> epochs::LanePasses for LanePassesNative<'_, O> {
+    fn train(&mut self, epoch: usize, count: usize, running: &[bool], passes: &mut [TrainPass]) {
+        let n = self.tasks.len();
+        let (tasks, rows) = (self.tasks, self.rows);
+        let LaneBuffers {
+            scratch,
+            sinks,
+            predictions,
+        } = &mut *self.bufs;
+        let mut lanes = Self::lanes(self.memories, self.rngs, predictions, running, |j| {
+            Examples {
+                rows: rows[j].train(tasks[j], epoch),
+                count,
+                max_abs_error: tasks[j].max_abs_error,
+            }
+        });
+        let mut ends = [TrainEnd {
+            steps: 0,
+            stopped: false,
+        }; amlz_jit::MAX_LANES];
+        self.code
+            .train_lanes(&mut lanes[..n], scratch, sinks, &mut ends[..n]);
+        for j in (0..n).filter(|&j| running[j]) {
+            let task = tasks[j];
+            let rows = rows[j].train(task, epoch);
+            let labels = rows.iter().skip(task.features).step_by(task.features + 1);
+            let preds = &self.bufs.predictions[j][..ends[j].predictions()];
+            for (&p, &label) in preds.iter().zip(labels) {
+                self.observer.train(self.first + j, label, p);
+            }
+            passes[j] = TrainPass {
+                steps: ends[j].steps as u64,
+                stopped: ends[j].stopped,
+            };
+        }
+    }
+
+    fn validate(&mut self, count: usize, running: &[bool], fitness: &mut [f64]) {
+        let n = self.tasks.len();
+        let (tasks, rows) = (self.tasks, self.rows);
+        let LaneBuffers {
+            scratch,
+            sinks,
+            predictions,
+        } = &mut *self.bufs;
+        let mut lanes = Self::lanes(self.memories, self.rngs, predictions, running, |j| {
+            Examples {
+                rows: rows[j].valid(tasks[j]),
+                count,
+                max_abs_error: tasks[j].max_abs_error,
+            }
+        });
+        let none = ValidationEnd {
+            predictions: 0,
+            failed: false,
+            loss: 0.0,
+            wrong: 0,
+        };
+        let mut ends = [none; amlz_jit::MAX_LANES];
+        self.code
+            .validate_lanes(&mut lanes[..n], scratch, sinks, &mut ends[..n]);
+        for j in (0..n).filter(|&j| running[j]) {
+            let task = tasks[j];
+            let end = ends[j];
+            for (k, &p) in self.bufs.predictions[j][..end.predictions]
+                .iter()
+                .enumerate()
+            {
+                self.observer.valid(self.first + j, task.valid_labels[k], p);
+            }
+            fitness[j] = validation_fitness(task.eval_type, end.failed, end.loss, end.wrong, count);
+        }
+    }
 }
 
 /// The native loops' passes over a task's examples; predictions come back in a buffer and are

@@ -38,7 +38,7 @@ use amlz_ir::{Bank, Layout, Op};
 use cranelift_codegen::ir::types::{F64, F64X2};
 use cranelift_codegen::ir::{self, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value};
 use cranelift_codegen::isa::CallConv;
-use cranelift_frontend::FunctionBuilder;
+use cranelift_frontend::{FunctionBuilder, Variable};
 
 /// Imports helpers into the function being built, once per function. A helper is an external
 /// function named `u0:N` with `N` its [`crate::helpers::name_index`], which is also its function
@@ -92,6 +92,35 @@ fn vector_flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
 }
 
+/// The pointer variables of one lane of a multi-lane function: a lane that stops switches its
+/// memory, random stream and predictions to the sinks (see `skeleton`), so these change along
+/// the function and are Cranelift variables rather than fixed values.
+#[derive(Clone, Copy)]
+struct LaneVars {
+    mem: Variable,
+    rng: Option<Variable>,
+    preds: Variable,
+}
+
+/// What the translator tracks per lane: the value cache and the pointers of one lane's memory,
+/// constants and random stream. The translator works on one lane at a time; the others wait in
+/// [`Lowering::parked`], and [`Lowering::swap_lane`] exchanges them.
+struct LaneState {
+    sval: Vec<Option<Value>>,
+    sdirty: Vec<bool>,
+    vval: Vec<Option<Vec<Value>>>,
+    vdirty: Vec<bool>,
+    mem: Value,
+    consts: Option<Value>,
+    rng: Option<Value>,
+    row: Option<Value>,
+    v0_is_row: bool,
+    row_v0: Option<Vec<Value>>,
+    error: Option<(Value, Value, Value)>,
+    slot: usize,
+    vars: Option<LaneVars>,
+}
+
 /// The translator of one function: the function builder, the helper imports, and the value
 /// cache described in the module documentation.
 struct Lowering<'a> {
@@ -131,6 +160,10 @@ struct Lowering<'a> {
     keep_across_blocks: bool,
     /// Elements per vector chunk (see [`chunk_width`]).
     width: usize,
+    /// The pointer variables of the current lane (multi-lane functions only).
+    vars: Option<LaneVars>,
+    /// The other lanes' state (the current lane's slot holds whatever was swapped out last).
+    parked: Vec<LaneState>,
 }
 
 /// Up to this F, element-wise matrix binaries, outer products and matrix-vector products are
@@ -163,6 +196,34 @@ fn chunk_width(structure: &LiveStructure, f: usize) -> usize {
 }
 
 impl<'a> Lowering<'a> {
+    /// Exchanges the current lane's state with parked lane `lane`'s: called once to start work
+    /// on a lane and once again to park it.
+    fn swap_lane(&mut self, lane: usize) {
+        let p = &mut self.parked[lane];
+        std::mem::swap(&mut self.sval, &mut p.sval);
+        std::mem::swap(&mut self.sdirty, &mut p.sdirty);
+        std::mem::swap(&mut self.vval, &mut p.vval);
+        std::mem::swap(&mut self.vdirty, &mut p.vdirty);
+        std::mem::swap(&mut self.mem, &mut p.mem);
+        std::mem::swap(&mut self.consts, &mut p.consts);
+        std::mem::swap(&mut self.rng, &mut p.rng);
+        std::mem::swap(&mut self.row, &mut p.row);
+        std::mem::swap(&mut self.v0_is_row, &mut p.v0_is_row);
+        std::mem::swap(&mut self.row_v0, &mut p.row_v0);
+        std::mem::swap(&mut self.error, &mut p.error);
+        std::mem::swap(&mut self.slot, &mut p.slot);
+        std::mem::swap(&mut self.vars, &mut p.vars);
+    }
+
+    /// Reads the current lane's pointers afresh from their variables (after a block where the
+    /// lane may have stopped and switched to the sinks).
+    fn refresh_pointers(&mut self) {
+        if let Some(v) = self.vars {
+            self.mem = self.b.use_var(v.mem);
+            self.rng = v.rng.map(|r| self.b.use_var(r));
+        }
+    }
+
     /// Number of chunks of a vector.
     fn num_chunks(&self) -> usize {
         self.f.div_ceil(self.width)

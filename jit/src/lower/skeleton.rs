@@ -2,8 +2,11 @@
 //! SEMANTICS.md §4 around the code of Predict and Learn, and the analysis of which values stay
 //! in registers from one example to the next.
 
-use super::{HelperImports, INLINE_MATRIX_MAX_F, Lowering, chunk_width, load_arg, scalar_flags};
-use crate::abi::LoopArgs;
+use super::{
+    HelperImports, INLINE_MATRIX_MAX_F, LaneState, LaneVars, Lowering, chunk_width, load_arg,
+    scalar_flags,
+};
+use crate::abi::{LanesArgs, LoopArgs};
 use crate::{JitError, Scoring};
 use amlz_ir::analysis::{LiveStructure, StructuralInstruction};
 use amlz_ir::{Bank, Layout, Op};
@@ -87,21 +90,34 @@ fn register_resident(
     (carried, invariant)
 }
 
+/// The sinks of a multi-lane function and the argument block that counts its running lanes
+/// (see [`LanesArgs`]).
+#[derive(Clone, Copy)]
+struct Sinks {
+    head: Value,
+    memory: Value,
+    rng: Value,
+    predictions: Value,
+}
+
 /// Builds the loop function into `func` (whose signature must be `(args: ptr)`, see
-/// [`loop_signature`]).
+/// [`loop_signature`]) for `lanes` lanes: with one, `args` is a [`LoopArgs`]; with more, a
+/// [`LanesArgs`] whose lanes run the same code side by side, each example's Predict (and Learn)
+/// emitted once per lane, so that the processor overlaps the lanes' independent chains of
+/// arithmetic where one lane's examples wait on each other.
 ///
 /// One function serves both loops (`LoopArgs::mode`: 0 train, 1 validation), so that Predict and
 /// the per-function costs of Cranelift are paid once. The loop is tested at its head; the index
 /// and the register-resident values (see [`register_resident`]) are the head block's parameters.
-/// Every stop returns from a block of its own. So no edge of the function is critical: Cranelift
-/// splits each critical edge into a block of its own, and every block costs compile time (the
-/// bottom-tested loop with one shared exit block had five such edges, 11 blocks instead of 8).
-/// The validation loss and wrong count accumulate in `LoopArgs` (which the caller zeroes).
-/// Memory is brought up to date after Predict and after Learn, so that the exits store nothing
-/// but the stopping index (`LoopArgs::steps`, which the caller sets to `count`). The loop sets
-/// `s0` and `v0` as values (the features are read from the row), never in memory: a program's
-/// own writes to them are stored like any other, and the caller writes the inputs the last
-/// function saw where it did not overwrite them (see `CompiledCode`).
+/// Every stop returns from a block of its own. So no edge of the single-lane function is
+/// critical: Cranelift splits each critical edge into a block of its own, and every block costs
+/// compile time (the bottom-tested loop with one shared exit block had five such edges, 11
+/// blocks instead of 8). The validation loss and wrong count accumulate in `LoopArgs` (which
+/// the caller zeroes). Memory is brought up to date after Predict and after Learn, so that the
+/// exits store nothing but the stopping index (`LoopArgs::steps`, which the caller sets to
+/// `count`). The loop sets `s0` and `v0` as values (the features are read from the row), never
+/// in memory: a program's own writes to them are stored like any other, and the caller writes
+/// the inputs the last function saw where it did not overwrite them (see `CompiledCode`).
 ///
 /// ```text
 /// head(k): if k >= count: return
@@ -114,6 +130,10 @@ fn register_resident(
 ///          args.wrong += (label > 0.5) != (p > 0.5)]  [RMS_ERROR: args.loss += e * e]
 ///          goto head(k + 1)
 /// ```
+///
+/// With several lanes each bracketed step runs once per lane, and a lane's stop does not return:
+/// it records `k`, points the lane at the sinks and carries on, returning only when it was the
+/// last lane running.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build(
     func: &mut Function,
@@ -124,6 +144,7 @@ pub(crate) fn build(
     structure: &LiveStructure,
     scoring: Scoring,
     keep_across_blocks: bool,
+    lanes: usize,
 ) -> Result<(), JitError> {
     let f = layout.features();
     let ptr = helpers.ptr;
@@ -152,24 +173,41 @@ pub(crate) fn build(
     b.switch_to_block(entry);
     b.seal_block(entry);
     let args = b.block_params(entry)[0];
-    let mem = load_arg(&mut b, ptr, args, offset_of!(LoopArgs, memory));
-    let consts = needs_consts.then(|| load_arg(&mut b, ptr, args, offset_of!(LoopArgs, constants)));
-    let rng = needs_rng.then(|| load_arg(&mut b, ptr, args, offset_of!(LoopArgs, rng)));
-    let scratch = needs_scratch.then(|| load_arg(&mut b, ptr, args, offset_of!(LoopArgs, scratch)));
+    let (lane_args, sinks) = if lanes == 1 {
+        (vec![args], None)
+    } else {
+        let base = load_arg(&mut b, ptr, args, offset_of!(LanesArgs, lanes));
+        let lane_args: Vec<Value> = (0..lanes)
+            .map(|j| b.ins().iadd_imm_s(base, (j * size_of::<LoopArgs>()) as i64))
+            .collect();
+        let sinks = Sinks {
+            head: args,
+            memory: load_arg(&mut b, ptr, args, offset_of!(LanesArgs, sink_memory)),
+            rng: load_arg(&mut b, ptr, args, offset_of!(LanesArgs, sink_rng)),
+            predictions: load_arg(&mut b, ptr, args, offset_of!(LanesArgs, sink_predictions)),
+        };
+        (lane_args, Some(sinks))
+    };
+    let scratch =
+        needs_scratch.then(|| load_arg(&mut b, ptr, lane_args[0], offset_of!(LoopArgs, scratch)));
     let zero_i = b.ins().iconst(I64, 0);
+    let parked = lane_args
+        .iter()
+        .map(|&la| lane_state(&mut b, la, counts, ptr, needs_consts, needs_rng, sinks))
+        .collect();
 
     let mut t = Lowering {
         b,
         helpers,
         layout,
         f,
-        sval: vec![None; counts.scalars],
-        sdirty: vec![false; counts.scalars],
-        vval: vec![None; counts.vectors],
-        vdirty: vec![false; counts.vectors],
-        mem,
-        consts,
-        rng,
+        sval: Vec::new(),
+        sdirty: Vec::new(),
+        vval: Vec::new(),
+        vdirty: Vec::new(),
+        mem: args,
+        consts: None,
+        rng: None,
         scratch,
         row: None,
         v0_is_row: true,
@@ -178,11 +216,218 @@ pub(crate) fn build(
         slot: 0,
         keep_across_blocks,
         width: chunk_width(structure, f),
+        vars: None,
+        parked,
     };
     // Values that live in registers over the whole loop: loaded once here; the carried ones
     // (written in the loop) travel as parameters of the head block.
     let mut start = vec![BlockArg::Value(zero_i)];
-    for &(bank, a) in carried.iter().chain(&invariant) {
+    for j in 0..lanes {
+        t.swap_lane(j);
+        load_resident(&mut t, head, &carried, &invariant, &mut start);
+        t.swap_lane(j);
+    }
+    t.b.ins().jump(head, &start);
+    // The carried values for a jump back to the head block.
+    let carry = |t: &mut Lowering<'_>, out: &mut Vec<BlockArg>| {
+        for j in 0..lanes {
+            t.swap_lane(j);
+            for &(bank, a) in &carried {
+                match bank {
+                    Bank::Scalar => out.push(BlockArg::Value(t.s(a))),
+                    _ => out.extend(t.v(a).into_iter().map(BlockArg::Value)),
+                }
+            }
+            t.swap_lane(j);
+        }
+    };
+
+    // The loop test: `if k < count goto body; return` (`steps` keeps the `count` it came with).
+    t.b.switch_to_block(head);
+    let count = load_arg(&mut t.b, I64, lane_args[0], offset_of!(LoopArgs, count));
+    let more = t.b.ins().icmp(IntCC::UnsignedLessThan, k, count);
+    t.b.ins().brif(more, body, &[], done, &[]);
+    t.b.seal_block(body);
+    t.b.seal_block(done);
+    t.b.switch_to_block(done);
+    t.b.ins().return_(&[]);
+
+    // The example, lane after lane: its row (features, then the label), Predict, the label.
+    t.b.switch_to_block(body);
+    let k8 = t.b.ins().ishl_imm_s(k, 3);
+    let k1 = t.b.ins().iadd_imm_s(k, 1);
+    let zero = t.f64c(0.0);
+    let stop = Stop { k, sinks };
+    let mut labels = Vec::with_capacity(lanes);
+    let mut ppreds = Vec::with_capacity(lanes);
+    let mut rms_e = Vec::with_capacity(lanes);
+    for (j, &la) in lane_args.iter().enumerate() {
+        t.swap_lane(j);
+        t.refresh_pointers();
+        let rows = load_arg(&mut t.b, ptr, la, offset_of!(LoopArgs, rows));
+        let row_off = t.b.ins().imul_imm_s(k, ((f + 1) * 8) as i64);
+        let row = t.b.ins().iadd(rows, row_off);
+        t.row = Some(row);
+        t.v0_is_row = true;
+        t.row_v0 = None;
+        t.sval[0] = Some(zero);
+        for ins in &structure.predict {
+            t.lower(ins)?;
+        }
+        t.sync();
+        let label =
+            t.b.ins()
+                .load(F64, scalar_flags().with_readonly(), row, (f * 8) as i32);
+        let preds = match t.vars {
+            Some(v) => t.b.use_var(v.preds),
+            None => load_arg(&mut t.b, ptr, la, offset_of!(LoopArgs, predictions)),
+        };
+        let ppred = t.b.ins().iadd(preds, k8);
+        // RMS_ERROR: train and validation make the same prediction record and error check, so
+        // they are done once, before the loops part.
+        let mut e = None;
+        if scoring == Scoring::Rms {
+            let pred = t.s(1);
+            t.b.ins().store(scalar_flags(), pred, ppred, 0);
+            let (bad, err) = error_check(&mut t, la, label, pred);
+            t.error = Some((label, pred, err));
+            stop.check(&mut t, la, bad);
+            e = Some(err);
+        }
+        t.swap_lane(j);
+        labels.push(label);
+        ppreds.push(ppred);
+        rms_e.push(e);
+    }
+    let mode = load_arg(&mut t.b, I64, lane_args[0], offset_of!(LoopArgs, mode));
+    let train = t.b.create_block();
+    let valid = t.b.create_block();
+    t.b.ins().brif(mode, valid, &[], train, &[]);
+    t.b.seal_block(train);
+    t.b.seal_block(valid);
+    let after_predict: Vec<_> = t
+        .parked
+        .iter()
+        .map(|l| (l.sval.clone(), l.vval.clone()))
+        .collect();
+
+    // Train: (ACCURACY) the write-back and the error check, then Learn.
+    t.b.switch_to_block(train);
+    for (j, &la) in lane_args.iter().enumerate() {
+        t.swap_lane(j);
+        t.refresh_pointers();
+        t.boundary();
+        // With f64x2 chunks, Learn reloads the features (already in L1) rather than keeping
+        // Predict's copy alive across the early-stop test: at F=16 eight f64x2 features beside
+        // eight carried weights exhaust the 16 vector registers and force spills (the linear
+        // regressor runs 1.1x faster). Scalar vectors (F <= 4) are few enough to stay.
+        if t.width == 2 {
+            t.vval[0] = None;
+        }
+        if scoring == Scoring::Accuracy {
+            let s1 = t.s(1);
+            let sg = t.sigmoid(s1)?;
+            t.set_s(1, sg);
+            t.sync();
+            t.b.ins().store(scalar_flags(), sg, ppreds[j], 0);
+            let (bad, e) = error_check(&mut t, la, labels[j], sg);
+            t.error = Some((labels[j], sg, e));
+            stop.check(&mut t, la, bad);
+        }
+        // Learn's inputs: s0 is the label and v0 the row's features again, whatever Predict
+        // wrote to them (its writes are in memory). Predict's load of the features serves
+        // where values stay in registers across blocks in scalar form (see above).
+        t.sval[0] = Some(labels[j]);
+        t.v0_is_row = true;
+        t.vval[0] = if t.width == 1 && t.keep_across_blocks {
+            t.row_v0.clone()
+        } else {
+            None
+        };
+        for ins in &structure.learn {
+            t.lower(ins)?;
+        }
+        t.sync();
+        t.swap_lane(j);
+    }
+    let mut again = vec![BlockArg::Value(k1)];
+    carry(&mut t, &mut again);
+    t.b.ins().jump(head, &again);
+
+    // Validation: the loss bookkeeping.
+    for (l, (sval, vval)) in t.parked.iter_mut().zip(after_predict) {
+        (l.sval, l.vval) = (sval, vval);
+    }
+    t.b.switch_to_block(valid);
+    for (j, &la) in lane_args.iter().enumerate() {
+        t.swap_lane(j);
+        t.refresh_pointers();
+        t.boundary();
+        validation_step(&mut t, la, ppreds[j], labels[j], rms_e[j], zero, &stop)?;
+        t.swap_lane(j);
+    }
+    let mut again = vec![BlockArg::Value(k1)];
+    carry(&mut t, &mut again);
+    t.b.ins().jump(head, &again);
+    t.b.seal_block(head);
+    t.b.finalize(frontend);
+    Ok(())
+}
+
+/// A fresh lane's translator state for the lane whose [`LoopArgs`] `la` points to: its memory,
+/// constants and random stream loaded; in a multi-lane function, its pointers in variables.
+fn lane_state(
+    b: &mut FunctionBuilder,
+    la: Value,
+    counts: amlz_ir::MemoryCounts,
+    ptr: Type,
+    needs_consts: bool,
+    needs_rng: bool,
+    sinks: Option<Sinks>,
+) -> LaneState {
+    let mem = load_arg(b, ptr, la, offset_of!(LoopArgs, memory));
+    let consts = needs_consts.then(|| load_arg(b, ptr, la, offset_of!(LoopArgs, constants)));
+    let rng = needs_rng.then(|| load_arg(b, ptr, la, offset_of!(LoopArgs, rng)));
+    let vars = sinks.map(|_| {
+        let var = |b: &mut FunctionBuilder, x: Value| {
+            let v = b.declare_var(ptr);
+            b.def_var(v, x);
+            v
+        };
+        let preds = load_arg(b, ptr, la, offset_of!(LoopArgs, predictions));
+        LaneVars {
+            mem: var(b, mem),
+            rng: rng.map(|r| var(b, r)),
+            preds: var(b, preds),
+        }
+    });
+    LaneState {
+        sval: vec![None; counts.scalars],
+        sdirty: vec![false; counts.scalars],
+        vval: vec![None; counts.vectors],
+        vdirty: vec![false; counts.vectors],
+        mem,
+        consts,
+        rng,
+        row: None,
+        v0_is_row: true,
+        row_v0: None,
+        error: None,
+        slot: 0,
+        vars,
+    }
+}
+
+/// Loads the current lane's register-resident values before the loop; the carried ones become
+/// parameters of `head`, their start values appended to `start`.
+fn load_resident(
+    t: &mut Lowering<'_>,
+    head: ir::Block,
+    carried: &[Address],
+    invariant: &[Address],
+    start: &mut Vec<BlockArg>,
+) {
+    for &(bank, a) in carried.iter().chain(invariant) {
         match bank {
             Bank::Scalar => {
                 t.s(a);
@@ -192,7 +437,7 @@ pub(crate) fn build(
             }
         }
     }
-    for &(bank, a) in &carried {
+    for &(bank, a) in carried {
         let vals = match bank {
             Bank::Scalar => vec![t.s(a)],
             _ => t.v(a),
@@ -208,136 +453,87 @@ pub(crate) fn build(
             _ => t.vval[a as usize] = Some(params),
         }
     }
-    t.b.ins().jump(head, &start);
-    // The carried values for a jump back to the head block.
-    let carry = |t: &mut Lowering<'_>, out: &mut Vec<BlockArg>| {
-        for &(bank, a) in &carried {
-            match bank {
-                Bank::Scalar => out.push(BlockArg::Value(t.s(a))),
-                _ => out.extend(t.v(a).into_iter().map(BlockArg::Value)),
-            }
-        }
-    };
+}
 
-    // The loop test: `if k < count goto body; return` (`steps` keeps the `count` it came with).
-    t.b.switch_to_block(head);
-    let count = load_arg(&mut t.b, I64, args, offset_of!(LoopArgs, count));
-    let more = t.b.ins().icmp(IntCC::UnsignedLessThan, k, count);
-    t.b.ins().brif(more, body, &[], done, &[]);
-    t.b.seal_block(body);
-    t.b.seal_block(done);
-    t.b.switch_to_block(done);
-    t.b.ins().return_(&[]);
-
-    // The example: its row (features, then the label), Predict, the label.
-    t.b.switch_to_block(body);
-    let rows = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, rows));
-    let row_off = t.b.ins().imul_imm_s(k, ((f + 1) * 8) as i64);
-    let row = t.b.ins().iadd(rows, row_off);
-    t.row = Some(row);
-    t.v0_is_row = true;
-    t.row_v0 = None;
-    let zero = t.f64c(0.0);
-    t.sval[0] = Some(zero);
-    for ins in &structure.predict {
-        t.lower(ins)?;
-    }
-    t.sync();
-    let label =
+/// `(|label - pred|` is NaN or above the lane's `max_abs_error`, `label - pred)`.
+fn error_check(t: &mut Lowering<'_>, la: Value, label: Value, pred: Value) -> (Value, Value) {
+    let max_err = load_arg(&mut t.b, F64, la, offset_of!(LoopArgs, max_abs_error));
+    let e = t.b.ins().fsub(label, pred);
+    let err = t.b.ins().fabs(e);
+    // One compare that the branch consumes directly (no flags materialised).
+    let bad =
         t.b.ins()
-            .load(F64, scalar_flags().with_readonly(), row, (f * 8) as i32);
-    let preds = load_arg(&mut t.b, ptr, args, offset_of!(LoopArgs, predictions));
-    let k8 = t.b.ins().ishl_imm_s(k, 3);
-    let ppred = t.b.ins().iadd(preds, k8);
-    let k1 = t.b.ins().iadd_imm_s(k, 1);
-    // `if bad: steps = k; return`, continuing in a fresh block. Each stop returns in its own
-    // block, so that no edge of the function is critical (Cranelift would split it into a
-    // block of its own).
-    let check = |t: &mut Lowering<'_>, bad: Value| {
+            .fcmp(FloatCC::UnorderedOrGreaterThan, err, max_err);
+    (bad, e)
+}
+
+/// How a lane stops at example `k`: alone, by returning; among lanes, by switching to the
+/// sinks.
+struct Stop {
+    k: Value,
+    sinks: Option<Sinks>,
+}
+
+impl Stop {
+    /// `if bad: stop the current lane (whose arguments `la` points to) at k`, continuing in a
+    /// fresh block. A lone lane returns in a block of its own, so that no edge of the function
+    /// is critical (Cranelift would split it into a block of its own). Among lanes, a running
+    /// lane records `k`, switches to the sinks and is counted out; the last one returns.
+    fn check(&self, t: &mut Lowering<'_>, la: Value, bad: Value) {
         let stop = t.b.create_block();
         let cont = t.b.create_block();
         t.b.ins().brif(bad, stop, &[], cont, &[]);
         t.b.seal_block(stop);
-        t.b.seal_block(cont);
         t.b.switch_to_block(stop);
-        t.b.ins()
-            .store(scalar_flags(), k, args, offset_of!(LoopArgs, steps) as i32);
-        t.b.ins().return_(&[]);
+        let steps = offset_of!(LoopArgs, steps) as i32;
+        match (self.sinks, t.vars) {
+            (Some(s), Some(v)) => {
+                // A lane already on the sinks (stopped before, or not run) stops no more.
+                let cur = t.b.use_var(v.mem);
+                let live = t.b.ins().icmp(IntCC::NotEqual, cur, s.memory);
+                let kill = t.b.create_block();
+                t.b.ins().brif(live, kill, &[], cont, &[]);
+                t.b.seal_block(kill);
+                t.b.switch_to_block(kill);
+                t.b.ins().store(scalar_flags(), self.k, la, steps);
+                t.b.def_var(v.mem, s.memory);
+                if let Some(r) = v.rng {
+                    t.b.def_var(r, s.rng);
+                }
+                t.b.def_var(v.preds, s.predictions);
+                let at = offset_of!(LanesArgs, running) as i32;
+                let running = t.b.ins().load(I64, scalar_flags(), s.head, at);
+                let running = t.b.ins().iadd_imm_s(running, -1);
+                t.b.ins().store(scalar_flags(), running, s.head, at);
+                let ret = t.b.create_block();
+                t.b.ins().brif(running, cont, &[], ret, &[]);
+                t.b.seal_block(ret);
+                t.b.switch_to_block(ret);
+                t.b.ins().return_(&[]);
+            }
+            _ => {
+                t.b.ins().store(scalar_flags(), self.k, la, steps);
+                t.b.ins().return_(&[]);
+            }
+        }
+        t.b.seal_block(cont);
         t.b.switch_to_block(cont);
+        t.refresh_pointers();
         t.boundary();
-    };
-    // `|label - s1|` is NaN or above max_abs_error; also returns `label - s1`.
-    let error_check = |t: &mut Lowering<'_>, pred: Value| -> (Value, Value) {
-        let max_err = load_arg(&mut t.b, F64, args, offset_of!(LoopArgs, max_abs_error));
-        let e = t.b.ins().fsub(label, pred);
-        let err = t.b.ins().fabs(e);
-        // One compare that the branch consumes directly (no flags materialised).
-        let bad =
-            t.b.ins()
-                .fcmp(FloatCC::UnorderedOrGreaterThan, err, max_err);
-        (bad, e)
-    };
-    // RMS_ERROR: train and validation make the same prediction record and error check, so
-    // they are done once, before the loops part.
-    let mut rms_e = None;
-    if scoring == Scoring::Rms {
-        let pred = t.s(1);
-        t.b.ins().store(scalar_flags(), pred, ppred, 0);
-        let (bad, e) = error_check(&mut t, pred);
-        t.error = Some((label, pred, e));
-        check(&mut t, bad);
-        rms_e = Some(e);
     }
-    let mode = load_arg(&mut t.b, I64, args, offset_of!(LoopArgs, mode));
-    let train = t.b.create_block();
-    let valid = t.b.create_block();
-    t.b.ins().brif(mode, valid, &[], train, &[]);
-    t.b.seal_block(train);
-    t.b.seal_block(valid);
-    let after_predict = (t.sval.clone(), t.vval.clone());
+}
 
-    // Train: (ACCURACY) the write-back and the error check, then Learn.
-    t.b.switch_to_block(train);
-    t.boundary();
-    // With f64x2 chunks, Learn reloads the features (already in L1) rather than keeping
-    // Predict's copy alive across the early-stop test: at F=16 eight f64x2 features beside
-    // eight carried weights exhaust the 16 vector registers and force spills (the linear
-    // regressor runs 1.1x faster). Scalar vectors (F <= 4) are few enough to stay.
-    if t.width == 2 {
-        t.vval[0] = None;
-    }
-    if scoring == Scoring::Accuracy {
-        let s1 = t.s(1);
-        let sg = t.sigmoid(s1)?;
-        t.set_s(1, sg);
-        t.sync();
-        t.b.ins().store(scalar_flags(), sg, ppred, 0);
-        let (bad, e) = error_check(&mut t, sg);
-        t.error = Some((label, sg, e));
-        check(&mut t, bad);
-    }
-    // Learn's inputs: s0 is the label and v0 the row's features again, whatever Predict wrote
-    // to them (its writes are in memory). Predict's load of the features serves where values
-    // stay in registers across blocks in scalar form (see above).
-    t.sval[0] = Some(label);
-    t.v0_is_row = true;
-    t.vval[0] = if t.width == 1 && t.keep_across_blocks {
-        t.row_v0.clone()
-    } else {
-        None
-    };
-    for ins in &structure.learn {
-        t.lower(ins)?;
-    }
-    t.sync();
-    let mut again = vec![BlockArg::Value(k1)];
-    carry(&mut t, &mut again);
-    t.b.ins().jump(head, &again);
-
-    // Validation: the loss bookkeeping.
-    (t.sval, t.vval) = after_predict;
-    t.b.switch_to_block(valid);
-    t.boundary();
+/// The current lane's validation bookkeeping for the example of `label`, whose prediction
+/// record is `ppred` and (RMS_ERROR) whose error `rms_e` was checked after Predict.
+fn validation_step(
+    t: &mut Lowering<'_>,
+    la: Value,
+    ppred: Value,
+    label: Value,
+    rms_e: Option<Value>,
+    zero: Value,
+    stop: &Stop,
+) -> Result<(), JitError> {
     // The loss and the wrong count accumulate in the arguments (in memory, not as loop
     // parameters: the train loop never touches them, and fewer loop parameters make a smaller
     // register-allocation problem).
@@ -351,7 +547,7 @@ pub(crate) fn build(
             let gt = t.b.ins().fcmp(FloatCC::GreaterThan, p, one);
             let lt = t.b.ins().fcmp(FloatCC::LessThan, p, zero);
             let bad = t.b.ins().bor(gt, lt);
-            check(&mut t, bad);
+            stop.check(t, la, bad);
             let half = t.f64c(0.5);
             let yl = t.b.ins().fcmp(FloatCC::GreaterThan, label, half);
             let yp = t.b.ins().fcmp(FloatCC::GreaterThan, p, half);
@@ -359,24 +555,19 @@ pub(crate) fn build(
             debug_assert_eq!(t.b.func.dfg.value_type(ne), I8);
             let ne = t.b.ins().uextend(I64, ne);
             let off = offset_of!(LoopArgs, wrong) as i32;
-            let wrong = t.b.ins().load(I64, scalar_flags(), args, off);
+            let wrong = t.b.ins().load(I64, scalar_flags(), la, off);
             let wrong = t.b.ins().iadd(wrong, ne);
-            t.b.ins().store(scalar_flags(), wrong, args, off);
+            t.b.ins().store(scalar_flags(), wrong, la, off);
         }
         Some(e) => {
             // e = y - s1 (checked above); loss += e * e.
             let sq = t.b.ins().fmul(e, e);
             let off = offset_of!(LoopArgs, loss) as i32;
-            let loss = t.b.ins().load(F64, scalar_flags(), args, off);
+            let loss = t.b.ins().load(F64, scalar_flags(), la, off);
             let loss = t.b.ins().fadd(loss, sq);
-            t.b.ins().store(scalar_flags(), loss, args, off);
+            t.b.ins().store(scalar_flags(), loss, la, off);
         }
     }
-    let mut again = vec![BlockArg::Value(k1)];
-    carry(&mut t, &mut again);
-    t.b.ins().jump(head, &again);
-    t.b.seal_block(head);
-    t.b.finalize(frontend);
     Ok(())
 }
 
