@@ -340,10 +340,11 @@ struct Case {
 type Timer = fn(&Case, &mut Bench<'_>) -> Option<f64>;
 
 /// The executors of the per-example table, in its column order.
-const EXECUTORS: [(&str, Timer); 3] = [
+const EXECUTORS: [(&str, Timer); 4] = [
     ("interp", time_interp),
     ("lanes", time_lanes),
     ("jit", time_jit),
+    ("jit-lanes", time_jit_lanes),
 ];
 
 /// No early stop on size: a case measures what an example costs, whatever the values.
@@ -595,6 +596,44 @@ fn time_jit(case: &Case, bench: &mut Bench<'_>) -> Option<f64> {
     per_example(case, times.into_iter())
 }
 
+/// The JIT's multi-lane row: `jit::evaluate_lanes` of each program, compiled for
+/// [`jit::NATIVE_LANES`] lanes, on the case's tasks side by side (at most [`MAX_LANES`] per
+/// call, as a search groups them); `None` if a program does not compile.
+fn time_jit_lanes(case: &Case, bench: &mut Bench<'_>) -> Option<f64> {
+    let packed: Vec<PackedRows> = case.tasks.iter().map(|_| PackedRows::default()).collect();
+    let rows: Vec<&PackedRows> = packed.iter().collect();
+    let tasks: Vec<&Task> = case.tasks.iter().collect();
+    let mut memories = Vec::new();
+    let mut out = [Outcome::default(); MAX_LANES];
+    let mut times = Vec::with_capacity(case.programs.len());
+    for p in &case.programs {
+        let eval_type = case.tasks.first()?.eval_type;
+        let prepared = bench
+            .jit
+            .prepare_lanes(&p.live, p.layout, eval_type, jit::NATIVE_LANES)
+            .ok()?;
+        prepared.lanes()?;
+        times.push(time_pass(bench.settings.repeats, || {
+            for (g, group) in tasks.chunks(MAX_LANES).enumerate() {
+                let first = g * MAX_LANES;
+                let mut rngs: Vec<Rng> = (0..group.len()).map(|l| task_rng(first + l)).collect();
+                let rows = &rows[first..first + group.len()];
+                jit::evaluate_lanes(
+                    &prepared,
+                    group,
+                    rows,
+                    &mut memories,
+                    &mut rngs,
+                    &Limits::FULL,
+                    &mut out[..group.len()],
+                    &mut NoObserver,
+                );
+            }
+        }));
+    }
+    per_example(case, times.into_iter())
+}
+
 impl Bench<'_> {
     /// Wall microseconds of each of `repeats` uncached compiles of each program of `case`, after
     /// one untimed compile (none without a JIT, or for a program that fails to compile).
@@ -781,7 +820,11 @@ impl SuiteReport {
         for e in &executors {
             let _ = write!(out, " {e:>10}");
         }
-        let _ = writeln!(out, " {:>13} {:>13}", "lanes speed-up", "jit speed-up");
+        let _ = writeln!(
+            out,
+            " {:>13} {:>13} {:>13}",
+            "lanes speed-up", "jit speed-up", "jit-lanes s-u"
+        );
         for (program, features) in self.cases() {
             let _ = write!(out, "{:<16} {features:>4}", program.name());
             for e in &executors {
@@ -793,7 +836,13 @@ impl SuiteReport {
                     .map(|(i, j)| i / j.max(1e-9))
             };
             let (lanes, jit) = (speedup("lanes"), speedup("jit"));
-            let _ = writeln!(out, " {:>13}x {:>12}x", fixed(lanes, 2), fixed(jit, 2));
+            let _ = writeln!(
+                out,
+                " {:>13}x {:>12}x {:>12}x",
+                fixed(lanes, 2),
+                fixed(jit, 2),
+                fixed(speedup("jit-lanes"), 2)
+            );
         }
         let _ = writeln!(out);
     }

@@ -1017,7 +1017,8 @@ impl Compiler {
         let backtracking = match self.config.regalloc {
             RegAlloc::Backtracking => true,
             RegAlloc::SinglePass => false,
-            RegAlloc::Adaptive(limit) => self.ctx.func.dfg.num_insts() <= limit,
+            // The limit is per lane: multi-lane code is the single-lane body once per lane.
+            RegAlloc::Adaptive(limit) => self.ctx.func.dfg.num_insts() <= limit * lanes,
         };
         let isa = if backtracking {
             &*self.isa_backtracking

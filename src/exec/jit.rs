@@ -367,6 +367,9 @@ pub fn evaluate<O: Observer>(
     outcome
 }
 
+/// The lane count of the multi-lane code searches compile: tasks run in groups of this many.
+pub const NATIVE_LANES: usize = 2;
+
 /// Per-thread buffers of native multi-task evaluations: scratch, each lane's predictions and
 /// the sinks of stopped lanes.
 #[derive(Default)]
