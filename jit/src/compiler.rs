@@ -121,6 +121,8 @@ pub struct CompiledCode {
     /// How many lanes the code runs side by side (1: one task per call, [`LoopArgs`]; more:
     /// [`LanesArgs`]).
     lanes: usize,
+    /// Whether the code calls helpers (libm, random draws, matrix kernels).
+    calls_helpers: bool,
     constants: usize,
     /// Whether Predict (`[0]`) and Learn (`[1]`) write `s0` and `v0`: then memory holds what
     /// they wrote when they ran last, and the caller must not restore the inputs.
@@ -174,6 +176,14 @@ impl CompiledCode {
     /// How many lanes the code runs side by side (1 for code of [`Compiler::compile`]).
     pub fn lanes(&self) -> usize {
         self.lanes
+    }
+
+    /// Whether the code calls the Rust helpers (libm, random draws, matrix kernels, the
+    /// ACCURACY sigmoid). Every call makes the vector registers' values go to the stack and back,
+    /// once per lane in multi-lane code, which then loses to one task at a time; code without
+    /// calls is where multi-lane code pays (docs/PERFORMANCE.md).
+    pub fn calls_helpers(&self) -> bool {
+        self.calls_helpers
     }
 }
 
@@ -1014,6 +1024,7 @@ impl Compiler {
         lanes: usize,
     ) -> Result<Arc<CompiledCode>, JitError> {
         self.build_function(structure, layout, scoring, lanes)?;
+        let calls_helpers = !self.ctx.func.dfg.ext_funcs.is_empty();
         let backtracking = match self.config.regalloc {
             RegAlloc::Backtracking => true,
             RegAlloc::SinglePass => false,
@@ -1062,6 +1073,7 @@ impl Compiler {
             layout,
             scoring,
             lanes,
+            calls_helpers,
             constants,
             writes_inputs: [
                 InputWrites::of(&structure.predict),

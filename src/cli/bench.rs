@@ -56,6 +56,10 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
                 b.lanes_speedup
             );
             println!(
+                "JIT multi-lane speed-up per example:             {:.2}x",
+                b.native_lanes_speedup
+            );
+            println!(
                 "interpreter ns per cost-model ns:                {:.2}",
                 b.interp_scale
             );

@@ -43,6 +43,10 @@ pub struct BreakEven {
     /// Interpreter time of one task alone over its time per task in multi-task lanes (geometric
     /// mean of the two hand-made programs, [`LANES_MEASURED`] lanes).
     pub lanes_speedup: f64,
+    /// Interpreter time of one task alone over compiled code's time per task in the JIT's
+    /// multi-lane code (geometric mean of the two hand-made programs, [`LANES_MEASURED`] tasks
+    /// in groups of [`jit::NATIVE_LANES`]).
+    pub native_lanes_speedup: f64,
     /// Interpreter nanoseconds per estimated cost-model nanosecond (the cost table was measured
     /// on another machine or at another load).
     pub interp_scale: f64,
@@ -78,6 +82,7 @@ impl BreakEven {
         let mut compile = Vec::new();
         let mut log_speedup = 0.0;
         let mut log_lanes = 0.0;
+        let mut log_native_lanes = 0.0;
         let mut scale = 0.0;
         let mut overhead = 0.0;
         for (algorithm, task) in &cases {
@@ -131,6 +136,15 @@ impl BreakEven {
             log_speedup += (interp_ns / jit_ns.max(1.0)).ln();
             let lanes_ns = time(&mut || lanes(&program, task)) / LANES_MEASURED as f64;
             log_lanes += (interp_ns / lanes_ns.max(1.0)).ln();
+            let multi = jit
+                .prepare_lanes(algorithm, layout, task.eval_type, jit::NATIVE_LANES)
+                .ok()
+                .filter(|p| p.lanes().is_some());
+            let native_lanes_ns = match &multi {
+                Some(p) => time(&mut || native_lanes(p, task)) / LANES_MEASURED as f64,
+                None => jit_ns,
+            };
+            log_native_lanes += (interp_ns / native_lanes_ns.max(1.0)).ln();
             // The per-call overhead: one train and one validation example, many times.
             if let Some(p) = prepared.as_ref().filter(|p| p.is_compiled()) {
                 let tiny = Limits {
@@ -175,6 +189,7 @@ impl BreakEven {
                 .unwrap_or(f64::INFINITY),
             jit_speedup: (log_speedup / cases.len() as f64).exp(),
             lanes_speedup: (log_lanes / cases.len() as f64).exp(),
+            native_lanes_speedup: (log_native_lanes / cases.len() as f64).exp(),
             interp_scale: scale / cases.len() as f64,
             call_overhead_ns: overhead / cases.len() as f64,
         }
@@ -188,24 +203,55 @@ impl BreakEven {
 
     /// Nanoseconds one native evaluation of `examples` examples would save over the interpreter
     /// running it as `mode` says, for a program whose cost-model estimate is `cost_ns` per
-    /// example (0 when it would lose).
-    pub fn saved_ns(&self, cost_ns: f64, examples: f64, mode: InterpMode) -> f64 {
-        let interp_speedup = match mode {
-            InterpMode::Alone => 1.0,
-            InterpMode::Lanes => self.lanes_speedup.max(1.0),
+    /// example (0 when it would lose). With `native_lanes`, compiled code runs lanes too (its
+    /// multi-lane code) where `mode` is [`InterpMode::Lanes`].
+    pub fn saved_ns(
+        &self,
+        cost_ns: f64,
+        examples: f64,
+        mode: InterpMode,
+        native_lanes: bool,
+    ) -> f64 {
+        let (interp_speedup, native_speedup) = match mode {
+            InterpMode::Alone => (1.0, self.jit_speedup),
+            InterpMode::Lanes if native_lanes => (
+                self.lanes_speedup.max(1.0),
+                self.jit_speedup.max(self.native_lanes_speedup),
+            ),
+            InterpMode::Lanes => (self.lanes_speedup.max(1.0), self.jit_speedup),
         };
-        if self.jit_speedup <= interp_speedup {
+        if native_speedup <= interp_speedup {
             return 0.0;
         }
         let interp_ns = cost_ns * self.interp_scale / interp_speedup;
-        let saved = interp_ns * examples * (1.0 - interp_speedup / self.jit_speedup);
+        let saved = interp_ns * examples * (1.0 - interp_speedup / native_speedup);
         (saved - self.call_overhead_ns).max(0.0)
     }
 
     /// Whether compiling pays off for that much work on one task at a time.
     pub fn worth_compiling(&self, cost_ns: f64, examples: f64) -> bool {
-        self.saved_ns(cost_ns, examples, InterpMode::Alone) > self.compile_ns
+        self.saved_ns(cost_ns, examples, InterpMode::Alone, false) > self.compile_ns
     }
+}
+
+/// Runs `program`'s multi-lane code on [`LANES_MEASURED`] copies of `task`.
+fn native_lanes(program: &jit::JitProgram, task: &crate::task::Task) {
+    let tasks = [task; LANES_MEASURED];
+    let packed = PackedRows::default();
+    let rows = [&packed; LANES_MEASURED];
+    let mut rngs = [(); LANES_MEASURED].map(|_| Rng::new(1));
+    let mut out = [Outcome::default(); LANES_MEASURED];
+    let mut memories = Vec::new();
+    jit::evaluate_lanes(
+        program,
+        &tasks,
+        &rows,
+        &mut memories,
+        &mut rngs,
+        &Limits::FULL,
+        &mut out,
+        &mut NoObserver,
+    );
 }
 
 /// Runs `program` on [`LANES_MEASURED`] copies of `task` side by side.
@@ -235,6 +281,7 @@ mod tests {
             compile_ns: 100_000.0,
             jit_speedup,
             lanes_speedup,
+            native_lanes_speedup: jit_speedup,
             interp_scale: 1.0,
             call_overhead_ns: 50.0,
         }
@@ -244,15 +291,40 @@ mod tests {
     fn compiled_code_saves_less_over_lanes_and_nothing_where_lanes_are_as_fast() {
         let m = machine(4.0, 2.0);
         // 10 ns per example over 1000 examples: alone 10 µs, lanes 5 µs, native 2.5 µs.
-        assert_eq!(m.saved_ns(10.0, 1000.0, InterpMode::Alone), 7500.0 - 50.0);
-        assert_eq!(m.saved_ns(10.0, 1000.0, InterpMode::Lanes), 2500.0 - 50.0);
         assert_eq!(
-            machine(2.0, 2.5).saved_ns(10.0, 1000.0, InterpMode::Lanes),
+            m.saved_ns(10.0, 1000.0, InterpMode::Alone, false),
+            7500.0 - 50.0
+        );
+        assert_eq!(
+            m.saved_ns(10.0, 1000.0, InterpMode::Lanes, false),
+            2500.0 - 50.0
+        );
+        assert_eq!(
+            machine(2.0, 2.5).saved_ns(10.0, 1000.0, InterpMode::Lanes, false),
             0.0
         );
-        assert!(machine(2.0, 2.5).saved_ns(10.0, 1000.0, InterpMode::Alone) > 0.0);
+        assert!(machine(2.0, 2.5).saved_ns(10.0, 1000.0, InterpMode::Alone, false) > 0.0);
         // Too short to pay for the call.
-        assert_eq!(m.saved_ns(10.0, 1.0, InterpMode::Lanes), 0.0);
+        assert_eq!(m.saved_ns(10.0, 1.0, InterpMode::Lanes, false), 0.0);
+    }
+
+    #[test]
+    fn multi_lane_code_counts_only_beside_interpreter_lanes() {
+        let m = BreakEven {
+            native_lanes_speedup: 8.0,
+            ..machine(2.0, 2.5)
+        };
+        // Lanes 4 µs; multi-lane code 1.25 µs; the single-task code (5 µs) would lose.
+        assert_eq!(
+            m.saved_ns(10.0, 1000.0, InterpMode::Lanes, true),
+            2750.0 - 50.0
+        );
+        assert_eq!(m.saved_ns(10.0, 1000.0, InterpMode::Lanes, false), 0.0);
+        // Alone, compiled code runs one task whatever multi-lane code it has.
+        assert_eq!(
+            m.saved_ns(10.0, 1000.0, InterpMode::Alone, true),
+            m.saved_ns(10.0, 1000.0, InterpMode::Alone, false)
+        );
     }
 
     #[test]
@@ -263,5 +335,9 @@ mod tests {
             "{b:?}"
         );
         assert!(b.jit_speedup > 0.0, "{b:?}");
+        assert!(
+            b.native_lanes_speedup > 0.0 && b.native_lanes_speedup.is_finite(),
+            "{b:?}"
+        );
     }
 }

@@ -125,6 +125,8 @@ pub struct Executor {
     tier: Tier,
     native_evaluations: u64,
     lane_evaluations: u64,
+    /// The lanes' memories of native multi-lane evaluations.
+    native_memories: Vec<Memory>,
 }
 
 enum Tier {
@@ -186,6 +188,7 @@ impl Executor {
             tier,
             native_evaluations: 0,
             lane_evaluations: 0,
+            native_memories: Vec::new(),
         }
     }
 
@@ -277,7 +280,8 @@ impl Executor {
                 // A structure is worth a key only if some evaluation of it could run faster
                 // natively.
                 Use::Search(full)
-                    if break_even.saved_ns(prepared.cost_ns, full, InterpMode::Alone) > 0.0 =>
+                    if break_even.saved_ns(prepared.cost_ns, full, InterpMode::Alone, false)
+                        > 0.0 =>
                 {
                     let program = Program::new(live, layout)?;
                     let tiering = tiering.get_or_insert_with(|| {
@@ -341,7 +345,12 @@ impl Executor {
     ) -> Option<&'p JitProgram> {
         prepared.native.as_ref().filter(|_| match &self.tier {
             Tier::Auto { break_even, .. } => {
-                break_even.saved_ns(prepared.cost_ns, call_examples(task, limits), mode) > 0.0
+                let examples = call_examples(task, limits);
+                let native_lanes = prepared
+                    .native
+                    .as_ref()
+                    .is_some_and(|n| n.lanes().is_some());
+                break_even.saved_ns(prepared.cost_ns, examples, mode, native_lanes) > 0.0
             }
             Tier::Interp | Tier::Jit(_) => true,
         })
@@ -351,7 +360,8 @@ impl Executor {
     /// one shape: [`crate::exec::epochs::same_shape`]), `rows[lane]` holding task `lane`'s JIT
     /// rows: `out[lane]` is what [`Executor::evaluate`] returns for `tasks[lane]` with random
     /// stream `rngs[lane]`, `observer` watching each lane. Where the interpreter runs them, they
-    /// run side by side in its multi-task lanes; compiled code runs them one at a time.
+    /// run side by side in its multi-task lanes; compiled code runs them side by side where it
+    /// has multi-lane code (`auto`'s, for structures that call no helper), else one at a time.
     #[allow(clippy::too_many_arguments)]
     pub fn evaluate_lanes<O: LaneObserver>(
         &mut self,
@@ -368,15 +378,22 @@ impl Executor {
         let Some(first) = tasks.first() else {
             return;
         };
-        if tasks.len() > 1
-            && self
-                .native(prepared, first, limits, InterpMode::Lanes)
-                .is_none()
-        {
-            self.lane_evaluations += tasks.len() as u64;
-            let program = prepared.interpreted();
-            interp::evaluate_lanes(program, tasks, lanes, rngs, limits, out, observer);
-            return;
+        if tasks.len() > 1 {
+            match self.native(prepared, first, limits, InterpMode::Lanes) {
+                None => {
+                    self.lane_evaluations += tasks.len() as u64;
+                    let program = prepared.interpreted();
+                    interp::evaluate_lanes(program, tasks, lanes, rngs, limits, out, observer);
+                    return;
+                }
+                Some(native) if native.lanes().is_some() => {
+                    self.native_evaluations += tasks.len() as u64;
+                    let memories = &mut self.native_memories;
+                    jit::evaluate_lanes(native, tasks, rows, memories, rngs, limits, out, observer);
+                    return;
+                }
+                Some(_) => {}
+            }
         }
         for (lane, task) in tasks.iter().enumerate() {
             out[lane] = self.evaluate(

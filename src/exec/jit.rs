@@ -82,6 +82,12 @@ impl JitProgram {
         }
     }
 
+    /// The same program with multi-lane code `lanes` (compiled for the same algorithm and eval
+    /// type), or without any.
+    pub fn with_lanes(self, lanes: Option<CompiledAlgorithm>) -> JitProgram {
+        JitProgram { lanes, ..self }
+    }
+
     /// The dead-code-eliminated algorithm decoded for the interpreter (Setup runs from it).
     pub fn program(&self) -> &Program {
         &self.program
@@ -368,7 +374,7 @@ pub fn evaluate<O: Observer>(
 }
 
 /// The lane count of the multi-lane code searches compile: tasks run in groups of this many.
-pub const NATIVE_LANES: usize = 2;
+pub const NATIVE_LANES: usize = 4;
 
 /// Per-thread buffers of native multi-task evaluations: scratch, each lane's predictions and
 /// the sinks of stopped lanes.

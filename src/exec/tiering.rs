@@ -14,7 +14,7 @@
 //! table holds it.
 
 use super::interp::Program;
-use super::jit::JitProgram;
+use super::jit::{JitProgram, NATIVE_LANES};
 use super::{BreakEven, InterpMode};
 use crate::task::EvalType;
 use amlz_ir::analysis::{LiveStructure, live_structure};
@@ -127,7 +127,7 @@ pub struct TieringStats {
 struct Tables {
     /// What was made ready since the table was last emptied, in order: the tiers' mirrors copy
     /// from it what they have not seen.
-    log: Vec<(CodeKey, Arc<CompiledCode>)>,
+    log: Vec<(CodeKey, Ready)>,
     /// How many times the table was emptied.
     epoch: u64,
     /// Entries made ready before the last clear.
@@ -139,11 +139,7 @@ struct Tables {
 impl Tables {
     /// Makes `code` ready for `key`, first emptying a full table; returns what was emptied, for
     /// the caller to drop once the lock is released (freeing code unmaps memory).
-    fn publish(
-        &mut self,
-        key: CodeKey,
-        code: Arc<CompiledCode>,
-    ) -> Vec<(CodeKey, Arc<CompiledCode>)> {
+    fn publish(&mut self, key: CodeKey, code: Ready) -> Vec<(CodeKey, Ready)> {
         let mut emptied = Vec::new();
         if self.log.len() >= READY_CAPACITY {
             self.base += self.log.len() as u64;
@@ -180,6 +176,34 @@ impl std::fmt::Debug for CompileService {
     }
 }
 
+/// A structure's ready code: one task at a time, and, where it pays, several side by side
+/// (code that calls no helper, in groups of [`NATIVE_LANES`]).
+#[derive(Clone)]
+struct Ready {
+    single: Arc<CompiledCode>,
+    lanes: Option<Arc<CompiledCode>>,
+}
+
+/// Compiles `live`'s structure for `key`: its single-task code and, where that calls no
+/// helper, its multi-lane code (a failure of the latter leaves the single-task code alone).
+fn compile_ready(
+    compiler: &mut Compiler,
+    key: &CodeKey,
+    live: &Algorithm,
+) -> Result<Ready, JitError> {
+    let scoring = super::jit::scoring(key.eval_type);
+    let single = compiler.compile(live, key.layout, scoring)?.code().clone();
+    let lanes = (!single.calls_helpers())
+        .then(|| {
+            compiler
+                .compile_lanes(live, key.layout, scoring, NATIVE_LANES)
+                .ok()
+        })
+        .flatten()
+        .map(|c| c.code().clone());
+    Ok(Ready { single, lanes })
+}
+
 fn worker(requests: Receiver<Request>, tables: Arc<Mutex<Tables>>, published: Arc<AtomicU64>) {
     let mut compiler = Compiler::new(JitConfig::default());
     for Request {
@@ -189,10 +213,8 @@ fn worker(requests: Receiver<Request>, tables: Arc<Mutex<Tables>>, published: Ar
     } in requests
     {
         let start = std::time::Instant::now();
-        let result: Result<Arc<CompiledCode>, JitError> = match &mut compiler {
-            Ok(c) => c
-                .compile(&live, key.layout, super::jit::scoring(key.eval_type))
-                .map(|a| a.code().clone()),
+        let result: Result<Ready, JitError> = match &mut compiler {
+            Ok(c) => compile_ready(c, &key, &live),
             Err(e) => Err(e.clone()),
         };
         let spent = start.elapsed().as_nanos() as u64;
@@ -261,7 +283,7 @@ impl Drop for CompileService {
 /// service's table): lookups touch only memory of the tier's own thread.
 #[derive(Default)]
 struct Mirror {
-    ready: HashMap<CodeKey, Arc<CompiledCode>, FxBuild>,
+    ready: HashMap<CodeKey, Ready, FxBuild>,
     /// The service's epoch and published count this copy is up to date with.
     epoch: u64,
     seen: u64,
@@ -269,7 +291,7 @@ struct Mirror {
 
 impl Mirror {
     /// The ready code of `key`, after catching up with `service` if it published anything new.
-    fn get(&mut self, service: &CompileService, key: &CodeKey) -> Option<Arc<CompiledCode>> {
+    fn get(&mut self, service: &CompileService, key: &CodeKey) -> Option<Ready> {
         if service.published.load(Ordering::Acquire) != self.seen {
             self.catch_up(service);
         }
@@ -358,8 +380,13 @@ impl Tiering {
         let Some(code) = self.mirror.get(&self.service, key) else {
             return Err(program);
         };
-        match CompiledAlgorithm::new(code, live) {
-            Ok(compiled) => Ok(JitProgram::from_parts(program, compiled, key.eval_type)),
+        let lanes = code
+            .lanes
+            .and_then(|c| CompiledAlgorithm::new(c, live).ok());
+        match CompiledAlgorithm::new(code.single, live) {
+            Ok(compiled) => {
+                Ok(JitProgram::from_parts(program, compiled, key.eval_type).with_lanes(lanes))
+            }
             Err(_) => Err(program),
         }
     }
@@ -377,7 +404,9 @@ impl Tiering {
     ) {
         let saved: f64 = examples
             .into_iter()
-            .map(|n| self.break_even.saved_ns(cost_ns, n, mode))
+            // Counted as if the structure gets multi-lane code (it does unless its code calls
+            // helpers): the evaluation itself then weighs the code it has.
+            .map(|n| self.break_even.saved_ns(cost_ns, n, mode, true))
             .sum();
         if saved <= 0.0 {
             return;

@@ -215,7 +215,14 @@ pub(crate) fn build(
         error: None,
         slot: 0,
         keep_across_blocks,
-        width: chunk_width(structure, f),
+        // Several lanes are bound by throughput rather than by one chain's latency: f64x2
+        // chunks halve the registers their vectors need, where scalar vectors would spill
+        // (docs/PERFORMANCE.md).
+        width: if lanes > 1 {
+            2
+        } else {
+            chunk_width(structure, f)
+        },
         vars: None,
         parked,
     };
