@@ -457,10 +457,17 @@ impl CompiledAlgorithm {
         // constants the code was compiled to read (checked at construction).
         unsafe { (self.code.run)(args) };
         let k = args.steps as usize;
+        let (stopped, row) = self.last_row(ex, k);
+        (k, stopped, row)
+    }
+
+    /// Whether a loop over `ex` that ended at step `k` stopped early, and the row of the last
+    /// example it visited (`ex.count > 0`).
+    fn last_row<'r>(&self, ex: &Examples<'r>, k: usize) -> (bool, &'r [f64]) {
         let stopped = k < ex.count;
         let last = if stopped { k } else { k - 1 };
         let width = self.code.layout.features() + 1;
-        (k, stopped, &ex.rows[last * width..(last + 1) * width])
+        (stopped, &ex.rows[last * width..(last + 1) * width])
     }
 
     /// Runs the validation loop over `ex`: per example `v0 = x; s0 = 0`, Predict, the
@@ -519,11 +526,8 @@ impl CompiledAlgorithm {
         let f = self.code.layout.features();
         for (j, lane) in lanes.iter_mut().enumerate() {
             let Some(lane) = lane else { continue };
-            let count = lane.examples.count;
             let k = args.lanes[j].steps as usize;
-            let stopped = k < count;
-            let last = if stopped { k } else { k - 1 };
-            let row = &lane.examples.rows[last * (f + 1)..(last + 1) * (f + 1)];
+            let (stopped, row) = self.last_row(&lane.examples, k);
             let (s0, written) = if stopped {
                 (0.0, self.code.writes_inputs[0])
             } else {
@@ -551,15 +555,11 @@ impl CompiledAlgorithm {
         let Some(args) = self.lanes_args(lanes, scratch, sinks, 1) else {
             return;
         };
-        let f = self.code.layout.features();
         for (j, lane) in lanes.iter_mut().enumerate() {
             let Some(lane) = lane else { continue };
-            let count = lane.examples.count;
             let a = &args.lanes[j];
             let k = a.steps as usize;
-            let failed = k < count;
-            let last = if failed { k } else { k - 1 };
-            let row = &lane.examples.rows[last * (f + 1)..(last + 1) * (f + 1)];
+            let (failed, row) = self.last_row(&lane.examples, k);
             self.restore(lane.memory, row, 0.0, self.code.writes_inputs[0]);
             out[j] = ValidationEnd {
                 predictions: if failed { k + 1 } else { k },

@@ -509,19 +509,25 @@ struct LanePassesNative<'a, O> {
     first: usize,
 }
 
-impl<O: LaneObserver> LanePassesNative<'_, O> {
-    /// The lanes of a call: `Some` for each running lane, over `examples(lane)`.
-    fn lanes<'b>(
-        memories: &'b mut [Memory],
-        rngs: &'b mut [Rng],
-        predictions: &'b mut [Vec<f64>],
+impl<'a, O: LaneObserver> LanePassesNative<'a, O> {
+    /// Calls `call` with the code, the lanes of a call (`Some` for each running lane, over
+    /// `examples(lane)`), the scratch and the sinks.
+    fn call(
+        &mut self,
         running: &[bool],
-        examples: impl Fn(usize) -> Examples<'b>,
-    ) -> [Option<Lane<'b>>; amlz_jit::MAX_LANES] {
-        let mut lanes: [Option<Lane<'b>>; amlz_jit::MAX_LANES] = Default::default();
-        let parts = memories
+        examples: impl Fn(usize) -> Examples<'a>,
+        call: impl FnOnce(&CompiledAlgorithm, &mut [Option<Lane<'_>>], &mut [f64], &mut LaneSinks),
+    ) {
+        let LaneBuffers {
+            scratch,
+            sinks,
+            predictions,
+        } = &mut *self.bufs;
+        let mut lanes: [Option<Lane<'_>>; amlz_jit::MAX_LANES] = Default::default();
+        let parts = self
+            .memories
             .iter_mut()
-            .zip(rngs.iter_mut())
+            .zip(self.rngs.iter_mut())
             .zip(predictions.iter_mut());
         for (j, ((memory, rng), preds)) in parts.enumerate() {
             if running[j] {
@@ -533,7 +539,7 @@ impl<O: LaneObserver> LanePassesNative<'_, O> {
                 });
             }
         }
-        lanes
+        call(self.code, &mut lanes[..self.tasks.len()], scratch, sinks);
     }
 }
 
@@ -541,24 +547,18 @@ impl<O: LaneObserver> epochs::LanePasses for LanePassesNative<'_, O> {
     fn train(&mut self, epoch: usize, count: usize, running: &[bool], passes: &mut [TrainPass]) {
         let n = self.tasks.len();
         let (tasks, rows) = (self.tasks, self.rows);
-        let LaneBuffers {
-            scratch,
-            sinks,
-            predictions,
-        } = &mut *self.bufs;
-        let mut lanes = Self::lanes(self.memories, self.rngs, predictions, running, |j| {
-            Examples {
-                rows: rows[j].train(tasks[j], epoch),
-                count,
-                max_abs_error: tasks[j].max_abs_error,
-            }
-        });
         let mut ends = [TrainEnd {
             steps: 0,
             stopped: false,
         }; amlz_jit::MAX_LANES];
-        self.code
-            .train_lanes(&mut lanes[..n], scratch, sinks, &mut ends[..n]);
+        let examples = |j: usize| Examples {
+            rows: rows[j].train(tasks[j], epoch),
+            count,
+            max_abs_error: tasks[j].max_abs_error,
+        };
+        self.call(running, examples, |code, lanes, scratch, sinks| {
+            code.train_lanes(lanes, scratch, sinks, &mut ends[..n]);
+        });
         for j in (0..n).filter(|&j| running[j]) {
             let task = tasks[j];
             let rows = rows[j].train(task, epoch);
@@ -577,18 +577,6 @@ impl<O: LaneObserver> epochs::LanePasses for LanePassesNative<'_, O> {
     fn validate(&mut self, count: usize, running: &[bool], fitness: &mut [f64]) {
         let n = self.tasks.len();
         let (tasks, rows) = (self.tasks, self.rows);
-        let LaneBuffers {
-            scratch,
-            sinks,
-            predictions,
-        } = &mut *self.bufs;
-        let mut lanes = Self::lanes(self.memories, self.rngs, predictions, running, |j| {
-            Examples {
-                rows: rows[j].valid(tasks[j]),
-                count,
-                max_abs_error: tasks[j].max_abs_error,
-            }
-        });
         let none = ValidationEnd {
             predictions: 0,
             failed: false,
@@ -596,8 +584,14 @@ impl<O: LaneObserver> epochs::LanePasses for LanePassesNative<'_, O> {
             wrong: 0,
         };
         let mut ends = [none; amlz_jit::MAX_LANES];
-        self.code
-            .validate_lanes(&mut lanes[..n], scratch, sinks, &mut ends[..n]);
+        let examples = |j: usize| Examples {
+            rows: rows[j].valid(tasks[j]),
+            count,
+            max_abs_error: tasks[j].max_abs_error,
+        };
+        self.call(running, examples, |code, lanes, scratch, sinks| {
+            code.validate_lanes(lanes, scratch, sinks, &mut ends[..n]);
+        });
         for j in (0..n).filter(|&j| running[j]) {
             let task = tasks[j];
             let end = ends[j];

@@ -48,7 +48,7 @@ impl Lowering<'_> {
             )));
         }
         let off = self.off(Bank::Matrix, o) + (e * 8) as i32;
-        let mem = self.mem;
+        let mem = self.lane.mem;
         self.b.ins().store(scalar_flags(), c, mem, off);
         Ok(())
     }
@@ -62,7 +62,7 @@ impl Lowering<'_> {
         } else {
             Helper::DrawGaussian
         };
-        let rng = self.rng.expect("random stream pointer loaded");
+        let rng = self.lane.rng.expect("random stream pointer loaded");
         let r = self.call1(h, &[rng, lo, hi])?;
         self.set_s(o, r);
         Ok(())
@@ -77,7 +77,7 @@ impl Lowering<'_> {
         } else {
             Helper::FillGaussian
         };
-        let rng = self.rng.expect("random stream pointer loaded");
+        let rng = self.lane.rng.expect("random stream pointer loaded");
         let po = self.v_ptr_out(o);
         let count = self.b.ins().iconst(I64, self.f as i64);
         self.call(h, &[rng, po, count, lo, hi])?;
@@ -94,7 +94,7 @@ impl Lowering<'_> {
         } else {
             Helper::FillGaussian
         };
-        let rng = self.rng.expect("random stream pointer loaded");
+        let rng = self.lane.rng.expect("random stream pointer loaded");
         let po = self.m_ptr(o);
         let count = self.b.ins().iconst(I64, (self.f * self.f) as i64);
         self.call(h, &[rng, po, count, lo, hi])?;

@@ -108,7 +108,7 @@ impl Lowering<'_> {
                     self.b.ins().fmul(Self::pick(ty, w), y)
                 })
                 .collect();
-            let mem = self.mem;
+            let mem = self.lane.mem;
             self.store_vector(&row, mem, oo + (i * f * 8) as i32);
         }
     }
@@ -145,7 +145,7 @@ impl Lowering<'_> {
         let om = self.off(Bank::Matrix, a);
         let mut out = Vec::with_capacity(f);
         for i in 0..f {
-            let mem = self.mem;
+            let mem = self.lane.mem;
             let row = self.load_vector(mem, om + (i * f * 8) as i32);
             let p: Vec<Value> = row
                 .into_iter()

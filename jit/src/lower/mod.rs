@@ -103,31 +103,9 @@ struct LaneVars {
 }
 
 /// What the translator tracks per lane: the value cache and the pointers of one lane's memory,
-/// constants and random stream. The translator works on one lane at a time; the others wait in
-/// [`Lowering::parked`], and [`Lowering::swap_lane`] exchanges them.
+/// constants and random stream. The translator works on one lane at a time ([`Lowering::lane`]);
+/// the others wait in [`Lowering::parked`], and [`Lowering::swap_lane`] exchanges them.
 struct LaneState {
-    sval: Vec<Option<Value>>,
-    sdirty: Vec<bool>,
-    vval: Vec<Option<Vec<Value>>>,
-    vdirty: Vec<bool>,
-    mem: Value,
-    consts: Option<Value>,
-    rng: Option<Value>,
-    row: Option<Value>,
-    v0_is_row: bool,
-    row_v0: Option<Vec<Value>>,
-    error: Option<(Value, Value, Value)>,
-    slot: usize,
-    vars: Option<LaneVars>,
-}
-
-/// The translator of one function: the function builder, the helper imports, and the value
-/// cache described in the module documentation.
-struct Lowering<'a> {
-    b: FunctionBuilder<'a>,
-    helpers: HelperImports,
-    layout: Layout,
-    f: usize,
     /// Cached value per scalar address.
     sval: Vec<Option<Value>>,
     /// Whether the cached scalar differs from memory.
@@ -139,7 +117,6 @@ struct Lowering<'a> {
     mem: Value,
     consts: Option<Value>,
     rng: Option<Value>,
-    scratch: Option<Value>,
     /// The current example's row: its features are `v0`'s value until the component function
     /// writes `v0` (helpers read them from here).
     row: Option<Value>,
@@ -154,14 +131,48 @@ struct Lowering<'a> {
     error: Option<(Value, Value, Value)>,
     /// The next constant slot.
     slot: usize,
+    /// The lane's pointer variables (multi-lane functions only).
+    vars: Option<LaneVars>,
+}
+
+impl LaneState {
+    /// The state in the translator while no lane is swapped in (nothing cached; `mem` any
+    /// value, never read).
+    fn idle(mem: Value) -> LaneState {
+        LaneState {
+            sval: Vec::new(),
+            sdirty: Vec::new(),
+            vval: Vec::new(),
+            vdirty: Vec::new(),
+            mem,
+            consts: None,
+            rng: None,
+            row: None,
+            v0_is_row: true,
+            row_v0: None,
+            error: None,
+            slot: 0,
+            vars: None,
+        }
+    }
+}
+
+/// The translator of one function: the function builder, the helper imports, and the value
+/// cache described in the module documentation.
+struct Lowering<'a> {
+    b: FunctionBuilder<'a>,
+    helpers: HelperImports,
+    layout: Layout,
+    f: usize,
+    /// The current lane's value cache and pointers.
+    lane: LaneState,
+    scratch: Option<Value>,
     /// Whether cached values stay in use across block boundaries (good with the backtracking
     /// register allocator); else they are reloaded from memory after each boundary, which
     /// spares the single-pass allocator from spilling them.
     keep_across_blocks: bool,
     /// Elements per vector chunk (see [`chunk_width`]).
     width: usize,
-    /// The pointer variables of the current lane (multi-lane functions only).
-    vars: Option<LaneVars>,
     /// The other lanes' state (the current lane's slot holds whatever was swapped out last).
     parked: Vec<LaneState>,
 }
@@ -199,28 +210,15 @@ impl<'a> Lowering<'a> {
     /// Exchanges the current lane's state with parked lane `lane`'s: called once to start work
     /// on a lane and once again to park it.
     fn swap_lane(&mut self, lane: usize) {
-        let p = &mut self.parked[lane];
-        std::mem::swap(&mut self.sval, &mut p.sval);
-        std::mem::swap(&mut self.sdirty, &mut p.sdirty);
-        std::mem::swap(&mut self.vval, &mut p.vval);
-        std::mem::swap(&mut self.vdirty, &mut p.vdirty);
-        std::mem::swap(&mut self.mem, &mut p.mem);
-        std::mem::swap(&mut self.consts, &mut p.consts);
-        std::mem::swap(&mut self.rng, &mut p.rng);
-        std::mem::swap(&mut self.row, &mut p.row);
-        std::mem::swap(&mut self.v0_is_row, &mut p.v0_is_row);
-        std::mem::swap(&mut self.row_v0, &mut p.row_v0);
-        std::mem::swap(&mut self.error, &mut p.error);
-        std::mem::swap(&mut self.slot, &mut p.slot);
-        std::mem::swap(&mut self.vars, &mut p.vars);
+        std::mem::swap(&mut self.lane, &mut self.parked[lane]);
     }
 
     /// Reads the current lane's pointers afresh from their variables (after a block where the
     /// lane may have stopped and switched to the sinks).
     fn refresh_pointers(&mut self) {
-        if let Some(v) = self.vars {
-            self.mem = self.b.use_var(v.mem);
-            self.rng = v.rng.map(|r| self.b.use_var(r));
+        if let Some(v) = self.lane.vars {
+            self.lane.mem = self.b.use_var(v.mem);
+            self.lane.rng = v.rng.map(|r| self.b.use_var(r));
         }
     }
 
@@ -263,9 +261,9 @@ impl<'a> Lowering<'a> {
     }
 
     fn next_const(&mut self) -> Value {
-        let off = (self.slot * 8) as i32;
-        self.slot += 1;
-        let consts = self.consts.expect("constants pointer loaded");
+        let off = (self.lane.slot * 8) as i32;
+        self.lane.slot += 1;
+        let consts = self.lane.consts.expect("constants pointer loaded");
         self.b
             .ins()
             .load(F64, scalar_flags().with_readonly(), consts, off)
@@ -335,34 +333,34 @@ impl<'a> Lowering<'a> {
     /// entry, and a value the program wrote to it is defined in the example's body, which
     /// dominates every later block of the example.
     fn boundary(&mut self) {
-        debug_assert!(!self.sdirty.contains(&true) && !self.vdirty.contains(&true));
+        debug_assert!(!self.lane.sdirty.contains(&true) && !self.lane.vdirty.contains(&true));
         if !self.keep_across_blocks {
-            let s0 = self.sval[0];
-            self.sval.iter_mut().for_each(|v| *v = None);
-            self.vval.iter_mut().for_each(|v| *v = None);
-            self.sval[0] = s0;
+            let s0 = self.lane.sval[0];
+            self.lane.sval.iter_mut().for_each(|v| *v = None);
+            self.lane.vval.iter_mut().for_each(|v| *v = None);
+            self.lane.sval[0] = s0;
         }
     }
 
     /// Stores every dirty cached value, so that memory is what the interpreter would hold at
     /// this point (apart from `s0` and `v0`, which the caller of the loop restores).
     fn sync(&mut self) {
-        let mem = self.mem;
-        for a in 0..self.sval.len() {
-            if self.sdirty[a]
-                && let Some(x) = self.sval[a]
+        let mem = self.lane.mem;
+        for a in 0..self.lane.sval.len() {
+            if self.lane.sdirty[a]
+                && let Some(x) = self.lane.sval[a]
             {
                 self.b.ins().store(scalar_flags(), x, mem, (a * 8) as i32);
-                self.sdirty[a] = false;
+                self.lane.sdirty[a] = false;
             }
         }
-        for a in 0..self.vval.len() {
-            if self.vdirty[a]
-                && let Some(vals) = self.vval[a].clone()
+        for a in 0..self.lane.vval.len() {
+            if self.lane.vdirty[a]
+                && let Some(vals) = self.lane.vval[a].clone()
             {
                 let off = self.off(Bank::Vector, a as u16);
                 self.store_vector(&vals, mem, off);
-                self.vdirty[a] = false;
+                self.lane.vdirty[a] = false;
             }
         }
     }

@@ -17,7 +17,7 @@ impl Lowering<'_> {
             Op::ScalarSum => self.b.ins().fadd(x, y),
             // Learn's usual first step, `s0 - s1` (label minus prediction), is the
             // difference the early-stop test already computed: reuse it.
-            Op::ScalarDiff => match self.error {
+            Op::ScalarDiff => match self.lane.error {
                 Some((l, p, e)) if (l, p) == (x, y) => e,
                 _ => self.b.ins().fsub(x, y),
             },

@@ -201,29 +201,18 @@ pub(crate) fn build(
         helpers,
         layout,
         f,
-        sval: Vec::new(),
-        sdirty: Vec::new(),
-        vval: Vec::new(),
-        vdirty: Vec::new(),
-        mem: args,
-        consts: None,
-        rng: None,
+        // Every lane waits in `parked`; each lane's work swaps it in here and back.
+        lane: LaneState::idle(args),
         scratch,
-        row: None,
-        v0_is_row: true,
-        row_v0: None,
-        error: None,
-        slot: 0,
         keep_across_blocks,
-        // Several lanes are bound by throughput rather than by one chain's latency: f64x2
-        // chunks halve the registers their vectors need, where scalar vectors would spill
-        // (docs/PERFORMANCE.md).
         width: if lanes > 1 {
+            // Several lanes are bound by throughput rather than by one chain's latency: f64x2
+            // chunks halve the registers their vectors need, where scalar vectors would spill
+            // (docs/PERFORMANCE.md).
             2
         } else {
             chunk_width(structure, f)
         },
-        vars: None,
         parked,
     };
     // Values that live in registers over the whole loop: loaded once here; the carried ones
@@ -274,10 +263,10 @@ pub(crate) fn build(
         let rows = load_arg(&mut t.b, ptr, la, offset_of!(LoopArgs, rows));
         let row_off = t.b.ins().imul_imm_s(k, ((f + 1) * 8) as i64);
         let row = t.b.ins().iadd(rows, row_off);
-        t.row = Some(row);
-        t.v0_is_row = true;
-        t.row_v0 = None;
-        t.sval[0] = Some(zero);
+        t.lane.row = Some(row);
+        t.lane.v0_is_row = true;
+        t.lane.row_v0 = None;
+        t.lane.sval[0] = Some(zero);
         for ins in &structure.predict {
             t.lower(ins)?;
         }
@@ -285,7 +274,7 @@ pub(crate) fn build(
         let label =
             t.b.ins()
                 .load(F64, scalar_flags().with_readonly(), row, (f * 8) as i32);
-        let preds = match t.vars {
+        let preds = match t.lane.vars {
             Some(v) => t.b.use_var(v.preds),
             None => load_arg(&mut t.b, ptr, la, offset_of!(LoopArgs, predictions)),
         };
@@ -297,7 +286,7 @@ pub(crate) fn build(
             let pred = t.s(1);
             t.b.ins().store(scalar_flags(), pred, ppred, 0);
             let (bad, err) = error_check(&mut t, la, label, pred);
-            t.error = Some((label, pred, err));
+            t.lane.error = Some((label, pred, err));
             stop.check(&mut t, la, bad);
             e = Some(err);
         }
@@ -329,7 +318,7 @@ pub(crate) fn build(
         // eight carried weights exhaust the 16 vector registers and force spills (the linear
         // regressor runs 1.1x faster). Scalar vectors (F <= 4) are few enough to stay.
         if t.width == 2 {
-            t.vval[0] = None;
+            t.lane.vval[0] = None;
         }
         if scoring == Scoring::Accuracy {
             let s1 = t.s(1);
@@ -338,16 +327,16 @@ pub(crate) fn build(
             t.sync();
             t.b.ins().store(scalar_flags(), sg, ppreds[j], 0);
             let (bad, e) = error_check(&mut t, la, labels[j], sg);
-            t.error = Some((labels[j], sg, e));
+            t.lane.error = Some((labels[j], sg, e));
             stop.check(&mut t, la, bad);
         }
         // Learn's inputs: s0 is the label and v0 the row's features again, whatever Predict
         // wrote to them (its writes are in memory). Predict's load of the features serves
         // where values stay in registers across blocks in scalar form (see above).
-        t.sval[0] = Some(labels[j]);
-        t.v0_is_row = true;
-        t.vval[0] = if t.width == 1 && t.keep_across_blocks {
-            t.row_v0.clone()
+        t.lane.sval[0] = Some(labels[j]);
+        t.lane.v0_is_row = true;
+        t.lane.vval[0] = if t.width == 1 && t.keep_across_blocks {
+            t.lane.row_v0.clone()
         } else {
             None
         };
@@ -456,8 +445,8 @@ fn load_resident(
             params.push(t.b.append_block_param(head, ty));
         }
         match bank {
-            Bank::Scalar => t.sval[a as usize] = Some(params[0]),
-            _ => t.vval[a as usize] = Some(params),
+            Bank::Scalar => t.lane.sval[a as usize] = Some(params[0]),
+            _ => t.lane.vval[a as usize] = Some(params),
         }
     }
 }
@@ -493,7 +482,7 @@ impl Stop {
         t.b.seal_block(stop);
         t.b.switch_to_block(stop);
         let steps = offset_of!(LoopArgs, steps) as i32;
-        match (self.sinks, t.vars) {
+        match (self.sinks, t.lane.vars) {
             (Some(s), Some(v)) => {
                 // A lane already on the sinks (stopped before, or not run) stops no more.
                 let cur = t.b.use_var(v.mem);

@@ -11,20 +11,20 @@ impl Lowering<'_> {
     // -- scalars ----------------------------------------------------------------------------
 
     pub(super) fn s(&mut self, a: u16) -> Value {
-        if let Some(v) = self.sval[a as usize] {
+        if let Some(v) = self.lane.sval[a as usize] {
             return v;
         }
         let x = self
             .b
             .ins()
-            .load(F64, scalar_flags(), self.mem, (a as usize * 8) as i32);
-        self.sval[a as usize] = Some(x);
+            .load(F64, scalar_flags(), self.lane.mem, (a as usize * 8) as i32);
+        self.lane.sval[a as usize] = Some(x);
         x
     }
 
     pub(super) fn set_s(&mut self, o: u16, x: Value) {
-        self.sval[o as usize] = Some(x);
-        self.sdirty[o as usize] = true;
+        self.lane.sval[o as usize] = Some(x);
+        self.lane.sdirty[o as usize] = true;
     }
 
     // -- vectors ----------------------------------------------------------------------------
@@ -57,71 +57,71 @@ impl Lowering<'_> {
     }
 
     pub(super) fn v(&mut self, a: u16) -> Vec<Value> {
-        if let Some(v) = &self.vval[a as usize] {
+        if let Some(v) = &self.lane.vval[a as usize] {
             return v.clone();
         }
-        let vals = match (a, self.row) {
-            (0, Some(row)) if self.v0_is_row => {
+        let vals = match (a, self.lane.row) {
+            (0, Some(row)) if self.lane.v0_is_row => {
                 let vals = self.load_vector(row, 0);
-                self.row_v0 = Some(vals.clone());
+                self.lane.row_v0 = Some(vals.clone());
                 vals
             }
             _ => {
                 let off = self.off(Bank::Vector, a);
-                let mem = self.mem;
+                let mem = self.lane.mem;
                 self.load_vector(mem, off)
             }
         };
-        self.vval[a as usize] = Some(vals.clone());
+        self.lane.vval[a as usize] = Some(vals.clone());
         vals
     }
 
     pub(super) fn set_v(&mut self, o: u16, vals: Vec<Value>) {
-        self.vval[o as usize] = Some(vals);
-        self.vdirty[o as usize] = true;
+        self.lane.vval[o as usize] = Some(vals);
+        self.lane.vdirty[o as usize] = true;
         if o == 0 {
-            self.v0_is_row = false;
+            self.lane.v0_is_row = false;
         }
     }
 
     /// A pointer to vector `a`'s current value in memory, for a helper that reads it.
     pub(super) fn v_ptr_in(&mut self, a: u16) -> Value {
         if a == 0
-            && self.v0_is_row
-            && let Some(row) = self.row
+            && self.lane.v0_is_row
+            && let Some(row) = self.lane.row
         {
             return row;
         }
         let off = self.off(Bank::Vector, a);
-        if self.vdirty[a as usize]
-            && let Some(vals) = self.vval[a as usize].clone()
+        if self.lane.vdirty[a as usize]
+            && let Some(vals) = self.lane.vval[a as usize].clone()
         {
-            let mem = self.mem;
+            let mem = self.lane.mem;
             self.store_vector(&vals, mem, off);
-            self.vdirty[a as usize] = false;
+            self.lane.vdirty[a as usize] = false;
         }
-        self.b.ins().iadd_imm_s(self.mem, off as i64)
+        self.b.ins().iadd_imm_s(self.lane.mem, off as i64)
     }
 
     /// A pointer to vector `o` in memory, for a helper that writes it; call
     /// [`Self::v_written`] after the helper.
     pub(super) fn v_ptr_out(&mut self, o: u16) -> Value {
         let off = self.off(Bank::Vector, o);
-        self.b.ins().iadd_imm_s(self.mem, off as i64)
+        self.b.ins().iadd_imm_s(self.lane.mem, off as i64)
     }
 
     /// A helper wrote vector `o` in memory: forget its cached value.
     pub(super) fn v_written(&mut self, o: u16) {
-        self.vval[o as usize] = None;
-        self.vdirty[o as usize] = false;
+        self.lane.vval[o as usize] = None;
+        self.lane.vdirty[o as usize] = false;
         if o == 0 {
-            self.v0_is_row = false;
+            self.lane.v0_is_row = false;
         }
     }
 
     pub(super) fn m_ptr(&mut self, m: u16) -> Value {
         let off = self.off(Bank::Matrix, m);
-        self.b.ins().iadd_imm_s(self.mem, off as i64)
+        self.b.ins().iadd_imm_s(self.lane.mem, off as i64)
     }
 
     pub(super) fn n_arg(&mut self) -> Value {
@@ -140,7 +140,7 @@ impl Lowering<'_> {
                 };
                 self.b
                     .ins()
-                    .load(ty, flags, self.mem, off + (c * 16) as i32)
+                    .load(ty, flags, self.lane.mem, off + (c * 16) as i32)
             })
             .collect()
     }
@@ -155,7 +155,7 @@ impl Lowering<'_> {
             };
             self.b
                 .ins()
-                .store(flags, v, self.mem, off + (c * 16) as i32);
+                .store(flags, v, self.lane.mem, off + (c * 16) as i32);
         }
     }
 
