@@ -315,11 +315,6 @@ impl LaneSinks {
     }
 }
 
-/// The per-lane arguments of a multi-lane call, read back after it.
-struct LaneCall {
-    lanes: [LoopArgs; MAX_LANES],
-}
-
 /// An algorithm ready to run natively: shared compiled code plus this algorithm's constants.
 #[derive(Clone, Debug)]
 pub struct CompiledAlgorithm {
@@ -526,7 +521,7 @@ impl CompiledAlgorithm {
         let f = self.code.layout.features();
         for (j, lane) in lanes.iter_mut().enumerate() {
             let Some(lane) = lane else { continue };
-            let k = args.lanes[j].steps as usize;
+            let k = args[j].steps as usize;
             let (stopped, row) = self.last_row(&lane.examples, k);
             let (s0, written) = if stopped {
                 (0.0, self.code.writes_inputs[0])
@@ -557,7 +552,7 @@ impl CompiledAlgorithm {
         };
         for (j, lane) in lanes.iter_mut().enumerate() {
             let Some(lane) = lane else { continue };
-            let a = &args.lanes[j];
+            let a = &args[j];
             let k = a.steps as usize;
             let (failed, row) = self.last_row(&lane.examples, k);
             self.restore(lane.memory, row, 0.0, self.code.writes_inputs[0]);
@@ -579,7 +574,7 @@ impl CompiledAlgorithm {
         scratch: &mut [f64],
         sinks: &mut LaneSinks,
         mode: u64,
-    ) -> Option<LaneCall> {
+    ) -> Option<[LoopArgs; MAX_LANES]> {
         let layout = self.code.layout;
         let f = layout.features();
         assert!(
@@ -599,12 +594,10 @@ impl CompiledAlgorithm {
             return None;
         }
         sinks.fit(layout.len(), count);
-        let mut call = LaneCall {
-            lanes: [LoopArgs::IDLE; MAX_LANES],
-        };
+        let mut call = [LoopArgs::IDLE; MAX_LANES];
         let sc = scratch.as_mut_ptr();
         let mut running = 0;
-        for (j, slot) in call.lanes.iter_mut().take(self.code.lanes).enumerate() {
+        for (j, slot) in call.iter_mut().take(self.code.lanes).enumerate() {
             *slot = match lanes.get_mut(j) {
                 Some(Some(l)) => {
                     running += 1;
@@ -626,11 +619,11 @@ impl CompiledAlgorithm {
             slot.mode = mode;
         }
         // A lane on the sinks reads the rows of a running one.
-        let rows = call.lanes[..self.code.lanes]
+        let rows = call[..self.code.lanes]
             .iter()
             .find(|a| !a.rows.is_null())
             .map(|a| a.rows)?;
-        for a in call.lanes[..self.code.lanes].iter_mut() {
+        for a in call[..self.code.lanes].iter_mut() {
             if a.rows.is_null() {
                 a.rows = rows;
             }
@@ -640,7 +633,7 @@ impl CompiledAlgorithm {
             sink_memory: sinks.memory.as_mut_ptr(),
             sink_rng: &mut sinks.rng,
             sink_predictions: sinks.predictions.as_mut_ptr(),
-            lanes: call.lanes.as_mut_ptr(),
+            lanes: call.as_mut_ptr(),
         };
         // SAFETY: the code was compiled for `self.code.lanes` lanes, and the first that many
         // lane arguments point into buffers `lane_args` checked to hold what the code accesses

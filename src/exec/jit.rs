@@ -421,66 +421,27 @@ pub fn evaluate_lanes<O: LaneObserver>(
         memories.resize_with(n, Memory::default);
     }
     let code = match &program.lanes {
-        Some(c)
-            if program.eval_type == tasks.first().map_or(program.eval_type, |t| t.eval_type) =>
-        {
-            c
-        }
+        Some(c) if tasks.iter().all(|t| t.eval_type == program.eval_type) => c,
         _ => {
             for lane in 0..n {
                 let watch = &mut OneLane {
                     lanes: &mut *observer,
                     lane,
                 };
-                out[lane] = evaluate(
-                    program,
-                    tasks[lane],
-                    rows[lane],
-                    &mut memories[lane],
-                    &mut rngs[lane],
-                    limits,
-                    watch,
-                );
+                let (memory, rng) = (&mut memories[lane], &mut rngs[lane]);
+                out[lane] = evaluate(program, tasks[lane], rows[lane], memory, rng, limits, watch);
             }
             return;
         }
     };
-    let layout = program.layout();
     let mut bufs = LANE_BUFFERS.take();
-    let f = layout.features();
-    if bufs.scratch.len() < f * f {
-        bufs.scratch.resize(f * f, 0.0);
-    }
     let width = code.code().lanes();
     for start in (0..n).step_by(width) {
-        let end = (start + width).min(n);
-        let group = start..end;
+        let group = start..(start + width).min(n);
         for lane in group.clone() {
-            assert_eq!(
-                tasks[lane].features, f,
-                "program prepared for another feature size"
-            );
-            let memory = &mut memories[lane];
-            memory.reset(&layout);
-            interp::run_component(
-                &program.program,
-                ComponentFunction::Setup,
-                memory,
-                &mut rngs[lane],
-            );
+            setup(program, tasks[lane], &mut memories[lane], &mut rngs[lane]);
         }
-        let need = tasks[start]
-            .num_train()
-            .min(limits.max_train)
-            .max(tasks[start].num_valid().min(limits.max_valid));
-        if bufs.predictions.len() < width {
-            bufs.predictions.resize_with(width, Vec::new);
-        }
-        for p in &mut bufs.predictions {
-            if p.len() < need {
-                p.resize(need, 0.0);
-            }
-        }
+        bufs.fit(&program.layout(), width, tasks[start], limits);
         let mut passes = LanePassesNative {
             code,
             tasks: &tasks[group.clone()],
@@ -494,6 +455,44 @@ pub fn evaluate_lanes<O: LaneObserver>(
         epochs::run_epochs_lanes(&tasks[group.clone()], limits, &mut passes, &mut out[group]);
     }
     LANE_BUFFERS.set(bufs);
+}
+
+/// Zeroes `memory` and runs `program`'s Setup on it in the interpreter, for `task`.
+///
+/// # Panics
+/// If the task's feature size differs from the program's layout.
+fn setup(program: &JitProgram, task: &Task, memory: &mut Memory, rng: &mut Rng) {
+    let layout = program.layout();
+    assert_eq!(
+        task.features,
+        layout.features(),
+        "program prepared for another feature size"
+    );
+    memory.reset(&layout);
+    interp::run_component(&program.program, ComponentFunction::Setup, memory, rng);
+}
+
+impl LaneBuffers {
+    /// Makes room for `width` lanes of `layout` evaluating tasks of `task`'s shape within
+    /// `limits`.
+    fn fit(&mut self, layout: &Layout, width: usize, task: &Task, limits: &Limits) {
+        let f = layout.features();
+        if self.scratch.len() < f * f {
+            self.scratch.resize(f * f, 0.0);
+        }
+        let need = task
+            .num_train()
+            .min(limits.max_train)
+            .max(task.num_valid().min(limits.max_valid));
+        if self.predictions.len() < width {
+            self.predictions.resize_with(width, Vec::new);
+        }
+        for p in &mut self.predictions {
+            if p.len() < need {
+                p.resize(need, 0.0);
+            }
+        }
+    }
 }
 
 /// The multi-lane native loops' passes over one group of tasks (at most the code's lanes).
