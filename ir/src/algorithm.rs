@@ -49,7 +49,7 @@ impl fmt::Display for ComponentFunction {
 }
 
 /// An algorithm: three lists of instructions.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct Algorithm {
     /// Setup: runs once per task.
     pub setup: Vec<Instruction>,
@@ -57,6 +57,24 @@ pub struct Algorithm {
     pub predict: Vec<Instruction>,
     /// Learn: runs per train example.
     pub learn: Vec<Instruction>,
+}
+
+impl Clone for Algorithm {
+    fn clone(&self) -> Algorithm {
+        Algorithm {
+            setup: self.setup.clone(),
+            predict: self.predict.clone(),
+            learn: self.learn.clone(),
+        }
+    }
+
+    /// Copies `source` into this algorithm's own buffers: a search makes every child this way,
+    /// in the place of the member it replaces, without allocating.
+    fn clone_from(&mut self, source: &Algorithm) {
+        self.setup.clone_from(&source.setup);
+        self.predict.clone_from(&source.predict);
+        self.learn.clone_from(&source.learn);
+    }
 }
 
 /// An instruction whose address does not fit a memory, located in its algorithm.
@@ -144,5 +162,25 @@ impl fmt::Display for Algorithm {
     /// The readable format of SEMANTICS.md §3.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&crate::text::print_algorithm(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Algorithm, handmade};
+
+    fn buffers(a: &Algorithm) -> [(*const crate::Instruction, usize); 3] {
+        [&a.setup, &a.predict, &a.learn].map(|v| (v.as_ptr(), v.capacity()))
+    }
+
+    #[test]
+    fn clone_from_copies_into_the_buffers_already_there() {
+        let source = handmade::linear(0.5);
+        let mut target = handmade::neural_net();
+        let before = buffers(&target);
+        assert!(before.iter().zip(buffers(&source)).all(|(t, s)| t.1 >= s.1));
+        target.clone_from(&source);
+        assert_eq!(target, source);
+        assert_eq!(buffers(&target), before);
     }
 }

@@ -443,7 +443,11 @@ impl<'a> Evolution<'a> {
                 return None;
             }
             let parent = self.select(rng);
-            let mut child = self.population[parent].algorithm.clone();
+            // The child takes the place, and the buffers, of the member it replaces.
+            let mut child = std::mem::take(&mut self.population[self.oldest].algorithm);
+            if parent != self.oldest {
+                child.clone_from(&self.population[parent].algorithm);
+            }
             self.mutator.mutate(&mut child, rng);
             let ind = self.evaluate(child, rng);
             self.population[self.oldest] = ind;

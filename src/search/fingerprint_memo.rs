@@ -54,22 +54,26 @@ pub struct FingerprintMemo {
 }
 
 /// The hash of a whole program: every field of every instruction, packed four words to an
-/// instruction (cheaper than the derived `Hash`, which feeds the hasher field by field).
+/// instruction (cheaper than the derived `Hash`, which feeds the hasher field by field), each
+/// word position into a hasher of its own so that the four chains of multiplies overlap.
 fn hash(live: &Algorithm) -> u64 {
-    let mut h = FxHasher::default();
+    let mut h: [FxHasher; 4] = Default::default();
     for f in ComponentFunction::ALL {
         let list = live.function(f);
-        h.write_u64(list.len() as u64);
+        h[0].write_u64(list.len() as u64);
         for i in list {
             let addresses = u64::from(i.in1) | u64::from(i.in2) << 16 | u64::from(i.out) << 32;
-            h.write_u64(addresses | (i.op as u64) << 48);
-            h.write_u64(i.activation.to_bits());
             let [a, b, c] = i.data.map(f32::to_bits);
-            h.write_u64(u64::from(a) | u64::from(b) << 32);
-            h.write_u64(u64::from(c));
+            h[0].write_u64(addresses | (i.op as u64) << 48);
+            h[1].write_u64(i.activation.to_bits());
+            h[2].write_u64(u64::from(a) | u64::from(b) << 32);
+            h[3].write_u64(u64::from(c));
         }
     }
-    h.finish()
+    let [h0, h1, h2, h3] = h.map(|h| h.finish());
+    let mut all = FxHasher::default();
+    [h0, h1, h2, h3].iter().for_each(|&x| all.write_u64(x));
+    all.finish()
 }
 
 impl FingerprintMemo {
