@@ -21,7 +21,7 @@ use amlz_ir::analysis::{LiveStructure, live_structure};
 use amlz_ir::{Algorithm, Layout};
 use amlz_jit::{CompiledAlgorithm, CompiledCode, Compiler, JitConfig, JitError};
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -76,21 +76,45 @@ impl Hasher for FxHasher {
 pub type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// What identifies compiled code: the live structure, the memory layout and the scoring.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug)]
 pub struct CodeKey {
     structure: LiveStructure,
     layout: Layout,
     eval_type: EvalType,
+    /// The hash of the three, computed once: a candidate's key is looked up several times
+    /// (ready code, then hotness, for its fingerprint and its full evaluation).
+    hash: u64,
 }
 
 impl CodeKey {
     /// The key of the dead-code-eliminated algorithm `live` for `layout` and `eval_type`.
     pub fn new(live: &Algorithm, layout: Layout, eval_type: EvalType) -> CodeKey {
+        let structure = live_structure(live, layout.features());
+        let mut h = FxHasher::default();
+        (&structure, layout, eval_type).hash(&mut h);
         CodeKey {
-            structure: live_structure(live, layout.features()),
+            structure,
             layout,
             eval_type,
+            hash: h.finish(),
         }
+    }
+}
+
+impl PartialEq for CodeKey {
+    fn eq(&self, other: &CodeKey) -> bool {
+        self.hash == other.hash
+            && self.layout == other.layout
+            && self.eval_type == other.eval_type
+            && self.structure == other.structure
+    }
+}
+
+impl Eq for CodeKey {}
+
+impl Hash for CodeKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
     }
 }
 
