@@ -23,7 +23,8 @@ const WORDS: usize = MAX_ADDRESSES.div_ceil(64);
 /// allocation: liveness runs once per candidate of a search). Addresses beyond
 /// [`MAX_ADDRESSES`], which no memory holds, count as always in the set: liveness then keeps
 /// every instruction that writes one, which is safe. Liveness of an algorithm whose addresses
-/// are all below 64 (every search's) runs on one word per bank (`W = 1`).
+/// are all below 64 (every search's) runs on one word per bank, in the branch-free pass over
+/// precomputed bit masks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AddressSet<const W: usize = WORDS> {
     words: [[u64; W]; 3],
