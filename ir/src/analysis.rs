@@ -23,8 +23,7 @@ const WORDS: usize = MAX_ADDRESSES.div_ceil(64);
 /// allocation: liveness runs once per candidate of a search). Addresses beyond
 /// [`MAX_ADDRESSES`], which no memory holds, count as always in the set: liveness then keeps
 /// every instruction that writes one, which is safe. Liveness of an algorithm whose addresses
-/// are all below 64 (every search's) runs on one word per bank, in the branch-free pass over
-/// precomputed bit masks.
+/// are all below 64 (every search's) runs on one word per bank (`W = 1`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AddressSet<const W: usize = WORDS> {
     words: [[u64; W]; 3],
@@ -140,7 +139,7 @@ pub struct Liveness {
 /// Computes liveness over the evaluation loop by iterating to a fixed point.
 pub fn liveness(algorithm: &Algorithm) -> Liveness {
     let mut keep = [Vec::new(), Vec::new(), Vec::new()];
-    let live_into_predict = liveness_into(algorithm, &mut keep, &mut Vec::new());
+    let live_into_predict = liveness_into(algorithm, &mut keep);
     Liveness {
         keep,
         live_into_predict,
@@ -148,12 +147,8 @@ pub fn liveness(algorithm: &Algorithm) -> Liveness {
 }
 
 /// [`liveness`] into `keep` (resized, its allocations reused); returns the addresses live on
-/// entry to Predict. `steps` is scratch for the one-word pass.
-fn liveness_into(
-    algorithm: &Algorithm,
-    keep: &mut [Vec<bool>; 3],
-    steps: &mut Vec<Step>,
-) -> AddressSet {
+/// entry to Predict.
+fn liveness_into(algorithm: &Algorithm, keep: &mut [Vec<bool>; 3]) -> AddressSet {
     for f in ComponentFunction::ALL {
         keep[f as usize].clear();
         keep[f as usize].resize(algorithm.function(f).len(), false);
@@ -165,98 +160,9 @@ fn liveness_into(
         .max()
         .unwrap_or(0);
     match highest < 64 {
-        true => AddressSet::<1> {
-            words: one_word_fixed_point(algorithm, keep, steps).map(|w| [w]),
-        }
-        .widen(),
+        true => fixed_point::<1>(algorithm, keep).widen(),
         false => fixed_point::<WORDS>(algorithm, keep),
     }
-}
-
-/// One instruction as the one-word liveness pass reads it (every address below 64): the bit of
-/// its output and the bits of its inputs, by bank, and whether it always stays (a random op) and
-/// kills its output's earlier value (writes all of it). Masks in every bank let the pass keep
-/// its live set in registers, with no branch on the bank.
-#[derive(Clone, Copy, Debug, Default)]
-struct Step {
-    out: [u64; 3],
-    inputs: [u64; 3],
-    always: bool,
-    kills: bool,
-}
-
-impl Step {
-    fn of(instr: &Instruction) -> Step {
-        let info = instr.op.info();
-        let mut step = Step {
-            always: info.data.is_random(),
-            kills: writes_whole_output(instr),
-            ..Step::default()
-        };
-        let operands = [(info.in1, instr.in1), (info.in2, instr.in2)];
-        for (bank, addr) in operands {
-            if let Some(b) = bank {
-                step.inputs[bank_index(b)] |= 1u64 << addr;
-            }
-        }
-        if let Some(b) = info.out {
-            step.out[bank_index(b)] = 1u64 << instr.out;
-        }
-        step
-    }
-}
-
-/// [`backward`] over one-word sets, on precomputed steps: the hot path of a search's dead-code
-/// elimination, free of op-table lookups and of branches on banks.
-fn backward_steps(steps: &[Step], live_out: [u64; 3], keep: &mut [bool]) -> [u64; 3] {
-    let [mut s, mut v, mut m] = live_out;
-    for (step, k) in steps.iter().zip(keep.iter_mut()).rev() {
-        let [os, ov, om] = step.out;
-        let has_output = os | ov | om != 0;
-        let needed = has_output && ((s & os) | (v & ov) | (m & om) != 0 || step.always);
-        *k = needed;
-        let keep_mask = u64::from(needed).wrapping_neg();
-        let kill_mask = keep_mask & u64::from(step.kills).wrapping_neg();
-        let [is, iv, im] = step.inputs;
-        s = (s & !(os & kill_mask)) | (is & keep_mask);
-        v = (v & !(ov & kill_mask)) | (iv & keep_mask);
-        m = (m & !(om & kill_mask)) | (im & keep_mask);
-    }
-    [s, v, m]
-}
-
-/// [`fixed_point`] for an algorithm whose addresses all lie below 64, on [`Step`]s built into
-/// `steps` (Setup's, then Predict's, then Learn's).
-fn one_word_fixed_point(
-    algorithm: &Algorithm,
-    keep: &mut [Vec<bool>; 3],
-    steps: &mut Vec<Step>,
-) -> [u64; 3] {
-    steps.clear();
-    steps.extend(algorithm.instructions().map(Step::of));
-    let (setup, rest) = steps.split_at(algorithm.setup.len());
-    let (predict, learn) = rest.split_at(algorithm.predict.len());
-    let loop_inputs = |mut set: [u64; 3]| {
-        set[bank_index(Bank::Scalar)] &= !1;
-        set[bank_index(Bank::Vector)] &= !1;
-        set
-    };
-    let s1 = [1 << 1, 0, 0];
-    let (mut into_predict, mut into_learn) = ([0; 3], [0; 3]);
-    loop {
-        // After Predict: s1 is observed, then either Learn or another Predict follows.
-        let after_predict = std::array::from_fn(|b| s1[b] | into_learn[b] | into_predict[b]);
-        let new_predict = loop_inputs(backward_steps(predict, after_predict, &mut keep[1]));
-        // After Learn: the next Predict.
-        let new_learn = loop_inputs(backward_steps(learn, new_predict, &mut keep[2]));
-        if new_predict == into_predict && new_learn == into_learn {
-            break;
-        }
-        into_predict = new_predict;
-        into_learn = new_learn;
-    }
-    backward_steps(setup, into_predict, &mut keep[0]);
-    into_predict
 }
 
 /// The fixed point of liveness over sets of `W` words per bank (every address of `algorithm`
@@ -299,14 +205,13 @@ pub fn eliminate_dead_code(algorithm: &Algorithm) -> Algorithm {
 #[derive(Clone, Debug, Default)]
 pub struct DeadCodeEliminator {
     keep: [Vec<bool>; 3],
-    steps: Vec<Step>,
 }
 
 impl DeadCodeEliminator {
     /// Writes `algorithm` without its dead instructions (and NoOps) into `live`, reusing its
     /// allocations: the same algorithm [`eliminate_dead_code`] returns.
     pub fn eliminate_into(&mut self, algorithm: &Algorithm, live: &mut Algorithm) {
-        liveness_into(algorithm, &mut self.keep, &mut self.steps);
+        liveness_into(algorithm, &mut self.keep);
         for f in ComponentFunction::ALL {
             let kept = algorithm
                 .function(f)
@@ -375,39 +280,6 @@ mod tests {
             dce.eliminate_into(algorithm, &mut live);
             assert_eq!(live, eliminate_dead_code(algorithm));
         }
-    }
-
-    #[test]
-    fn the_one_word_pass_agrees_with_the_general_one_on_random_algorithms() {
-        use crate::random::random_instruction_from;
-        use crate::{ALL_OPS, MemoryCounts, Rng};
-        let counts = MemoryCounts {
-            scalars: 6,
-            vectors: 4,
-            matrices: 3,
-        };
-        let mut rng = Rng::new(41);
-        let mut steps = Vec::new();
-        let mut removed = 0;
-        for _ in 0..3000 {
-            let mut list = |n: usize| -> Vec<Instruction> {
-                (0..rng.below(n))
-                    .map(|_| random_instruction_from(&ALL_OPS, &counts, &mut rng))
-                    .collect()
-            };
-            let a = Algorithm {
-                setup: list(8),
-                predict: list(6),
-                learn: list(9),
-            };
-            let (mut fast, mut general) = (Default::default(), Default::default());
-            let into = liveness_into(&a, &mut fast, &mut steps);
-            liveness_into(&a, &mut general, &mut steps);
-            let into_general = fixed_point::<WORDS>(&a, &mut general);
-            assert_eq!((&fast, into), (&general, into_general), "{a:?}");
-            removed += fast.iter().flatten().filter(|k| !**k).count();
-        }
-        assert!(removed > 1000, "the programs have dead code: {removed}");
     }
 
     #[test]
