@@ -70,9 +70,8 @@ fn hash(live: &Algorithm) -> u64 {
             h[3].write_u64(u64::from(c));
         }
     }
-    let [h0, h1, h2, h3] = h.map(|h| h.finish());
     let mut all = FxHasher::default();
-    [h0, h1, h2, h3].iter().for_each(|&x| all.write_u64(x));
+    h.iter().for_each(|chain| all.write_u64(chain.finish()));
     all.finish()
 }
 
