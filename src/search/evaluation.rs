@@ -2,7 +2,7 @@
 //! fingerprint and cache, then the full evaluation on the search tasks.
 
 use super::fec_cache::{FecCache, FecSnapshot, FingerprintHasher};
-use super::fingerprint_memo::{Fingerprint, FingerprintMemo};
+use super::fingerprint_memo::{Fingerprint, FingerprintMemo, MemoKey};
 use super::hurdle::{Hurdle, HurdleSettings};
 use super::train_budget::TrainBudget;
 use crate::eval::{Combination, combine, task_stream_seed};
@@ -192,8 +192,12 @@ pub struct SearchEvaluator {
     /// The executor's counters (native evaluations, compiles, fallbacks) of a checkpointed run
     /// before it was resumed: added to this executor's own.
     executor_before: EvaluationStats,
-    /// The structural shortcut: fingerprints by live program (`None`: off).
+    /// The structural shortcut: fingerprints by [`MemoKey`] (`None`: off).
     memo: Option<FingerprintMemo>,
+    /// The current candidate's memo key (reused).
+    memo_key: MemoKey,
+    /// The distinct memory layouts of the slots, in slot order: those Setup's effect is taken on.
+    layouts: Vec<Layout>,
     /// The hurdle (`None`: off, every candidate FEC did not answer is evaluated in full).
     hurdle: Option<Hurdle>,
 }
@@ -268,6 +272,12 @@ impl SearchEvaluator {
     ) -> Result<SearchEvaluator, amlz_ir::LayoutError> {
         let (slots, slot_of) = slots_for(&tasks, counts)?;
         let groups = lane_groups(&tasks, &slot_of);
+        let mut layouts: Vec<Layout> = Vec::new();
+        for slot in &slots {
+            if !layouts.contains(&slot.layout) {
+                layouts.push(slot.layout);
+            }
+        }
         Ok(SearchEvaluator {
             rows: tasks.iter().map(|_| PackedRows::default()).collect(),
             groups,
@@ -288,6 +298,8 @@ impl SearchEvaluator {
             stats: EvaluationStats::default(),
             executor_before: EvaluationStats::default(),
             memo: Some(FingerprintMemo::default()),
+            memo_key: MemoKey::default(),
+            layouts,
             hurdle: None,
         })
     }
@@ -472,7 +484,7 @@ impl SearchEvaluator {
         let mut prepared = false;
         let key = if let Some((fec, _)) = &self.fec {
             let fec = *fec;
-            let remembered = self.memo.as_mut().map(|m| m.get(live));
+            let remembered = self.remembered_fingerprint(live, &limits);
             let fingerprint = match remembered {
                 Some(Ok(f)) => f,
                 lookup => {
@@ -480,7 +492,7 @@ impl SearchEvaluator {
                     prepared = true;
                     let f = self.fingerprint(live, &limits, fec);
                     if let (Some(memo), Some(Err(miss))) = (&mut self.memo, lookup) {
-                        memo.insert(miss, live, f);
+                        memo.insert(miss, &self.memo_key, f);
                     }
                     f
                 }
@@ -509,6 +521,19 @@ impl SearchEvaluator {
             cache.insert(key, fitness);
         }
         fitness
+    }
+
+    /// The structural shortcut's lookup of `live` within `limits` (`None` when it is off); its
+    /// key stays in `self.memo_key` for the insert after a miss.
+    fn remembered_fingerprint(
+        &mut self,
+        live: &Algorithm,
+        limits: &Limits,
+    ) -> Option<Result<Fingerprint, super::fingerprint_memo::Miss>> {
+        let memo = self.memo.as_mut()?;
+        let key = &mut self.memo_key;
+        key.build(live, &self.layouts, limits.max_train, FINGERPRINT_SEED);
+        Some(memo.get(key))
     }
 
     /// Runs every search task on the prepared `live` program within `limits`, random ops drawing
@@ -591,5 +616,63 @@ impl SearchEvaluator {
         }
         self.stats.hurdle_stops += 1;
         Some(fitness)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::generate::{Sizes, TaskSettings, scalar_linear_regression};
+    use amlz_ir::{Instruction, Op, handmade};
+
+    fn evaluator(shortcut: bool) -> SearchEvaluator {
+        let sizes = Sizes {
+            features: 4,
+            num_train: 100,
+            num_valid: 100,
+        };
+        let settings = TaskSettings::default();
+        let tasks = (0..3)
+            .map(|i| scalar_linear_regression(sizes, &settings, 1000 + i, 2000 + i))
+            .collect();
+        let counts = MemoryCounts {
+            scalars: 5,
+            vectors: 3,
+            matrices: 1,
+        };
+        let fec = Some(FecSettings::default());
+        SearchEvaluator::new(
+            tasks,
+            counts,
+            Combination::Mean,
+            fec,
+            None,
+            ExecutorChoice::Interp,
+        )
+        .unwrap()
+        .with_shortcut(shortcut)
+    }
+
+    #[test]
+    fn a_setup_of_the_same_effect_takes_the_remembered_fingerprint() {
+        let linear = handmade::linear(0.01);
+        let mut padded = linear.clone();
+        // v1 = v2 + v1 on zeroed memory: live (Predict reads v1), and it changes nothing.
+        padded
+            .setup
+            .insert(0, Instruction::new(Op::VectorSum, 2, 1, 1));
+        let mut slower = linear.clone();
+        slower.setup[0].activation = 0.001;
+        let run = |shortcut| {
+            let mut e = evaluator(shortcut);
+            let fitnesses = [&linear, &padded, &slower].map(|a| e.fitness(a, 7).to_bits());
+            (fitnesses, e.stats(), e.fec_counts(), e.shortcut_hits())
+        };
+        let (on, off) = (run(true), run(false));
+        assert_eq!(on.3, 1, "only the padded Setup is remembered");
+        assert_eq!(off.3, 0);
+        assert_eq!((on.0, on.2), (off.0, off.2));
+        assert_eq!(on.1.train_steps, off.1.train_steps);
+        assert_eq!(on.1.task_evaluations + 3, off.1.task_evaluations);
     }
 }

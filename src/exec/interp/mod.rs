@@ -9,9 +9,11 @@
 mod exec;
 mod lanes;
 mod program;
+mod setup_effect;
 
 pub use lanes::{LaneMemory, evaluate_lanes};
 pub use program::Program;
+pub use setup_effect::SetupRunner;
 
 use crate::exec::epochs::{self, TrainPass, run_epochs, validation_fitness};
 use crate::exec::{Limits, Observer, Outcome};

@@ -52,15 +52,22 @@ fn decode(instr: &Instruction, layout: &Layout) -> Decoded {
     d
 }
 
+/// Decodes `list` for `layout` into `out` (emptied first), leaving out its no-ops. The addresses
+/// must have been checked against the layout's counts.
+pub(crate) fn decode_into(list: &[Instruction], layout: &Layout, out: &mut Vec<Decoded>) {
+    out.clear();
+    let live = list.iter().filter(|i| i.op != Op::NoOp);
+    out.extend(live.map(|i| decode(i, layout)));
+}
+
 impl Program {
     /// Decodes `algorithm` for `layout`, checking every address against the layout's counts.
     pub fn new(algorithm: &Algorithm, layout: Layout) -> Result<Program, AddressError> {
         algorithm.check_addresses(&layout.counts())?;
         let dec = |list: &[Instruction]| -> Vec<Decoded> {
-            list.iter()
-                .filter(|i| i.op != Op::NoOp)
-                .map(|i| decode(i, &layout))
-                .collect()
+            let mut out = Vec::with_capacity(list.len());
+            decode_into(list, &layout, &mut out);
+            out
         };
         let predict_writes_features = algorithm
             .predict
