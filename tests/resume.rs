@@ -175,6 +175,6 @@ fn a_checkpoint_of_another_seed_or_a_finished_run_is_refused() {
         Checkpoint::from_json(b"{\"format\": 9}")
             .unwrap_err()
             .to_string(),
-        "checkpoint format 9, this amlz reads format 1"
+        "checkpoint format 9, this amlz reads format 2"
     );
 }

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// The format version written in every checkpoint; a checkpoint of another version is refused.
-pub const CHECKPOINT_FORMAT: u32 = 1;
+/// Format 2: FEC keys hash each task's errors in a chain of its own (SEMANTICS.md §7), so the
+/// cache of a format-1 checkpoint would answer no fingerprint of this amlz.
+pub const CHECKPOINT_FORMAT: u32 = 2;
 
 /// The run's state between two experiments (or batches).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

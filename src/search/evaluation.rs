@@ -47,18 +47,19 @@ impl Default for FecSettings {
 /// equal functions give equal fingerprints.
 pub const FINGERPRINT_SEED: u64 = 0x5eed_f1e9;
 
-/// Collects, task by task, the bits of the absolute error of every prediction a fingerprint
-/// makes (lane `i` is task `i`), to be hashed in task order.
-struct TaskErrors<'a>(&'a mut [Vec<u64>]);
+/// Hashes, task by task, the bits of the absolute error of every prediction a fingerprint makes
+/// (lane `i` is task `i`): one chain per task, so that the lanes' chains overlap in the processor
+/// and nothing is stored on the way.
+struct TaskHashes<'a>(&'a mut [FingerprintHasher]);
 
-impl LaneObserver for TaskErrors<'_> {
+impl LaneObserver for TaskHashes<'_> {
     #[inline(always)]
     fn train(&mut self, task: usize, label: f64, prediction: f64) {
-        self.0[task].push((label - prediction).abs().to_bits());
+        self.0[task].add((label - prediction).abs().to_bits());
     }
     #[inline(always)]
     fn valid(&mut self, task: usize, label: f64, prediction: f64) {
-        self.0[task].push((label - prediction).abs().to_bits());
+        self.0[task].add((label - prediction).abs().to_bits());
     }
 }
 
@@ -183,8 +184,8 @@ pub struct SearchEvaluator {
     per_task: Vec<f64>,
     /// The outcomes of one pass over the tasks, by task.
     outcomes: Vec<Outcome>,
-    /// A fingerprint's errors, by task.
-    errors: Vec<Vec<u64>>,
+    /// A fingerprint's hash chains, by task.
+    task_hashes: Vec<FingerprintHasher>,
     /// Eliminates each candidate's dead code into `live` (both reused: no allocation).
     dce: DeadCodeEliminator,
     live: Algorithm,
@@ -292,7 +293,7 @@ impl SearchEvaluator {
             lane_rngs: Vec::new(),
             per_task: Vec::new(),
             outcomes: Vec::new(),
-            errors: Vec::new(),
+            task_hashes: Vec::new(),
             dce: DeadCodeEliminator::default(),
             live: Algorithm::default(),
             stats: EvaluationStats::default(),
@@ -420,22 +421,22 @@ impl SearchEvaluator {
             fec.num_train_examples.min(limits.max_train),
             fec.num_valid_examples,
         );
-        let mut errors = std::mem::take(&mut self.errors);
-        errors.resize_with(self.tasks.len(), Vec::new);
-        errors.iter_mut().for_each(Vec::clear);
-        self.run_groups(&prefix, |_| FINGERPRINT_SEED, &mut TaskErrors(&mut errors));
-        let mut hasher = FingerprintHasher::default();
-        let mut train_steps = 0;
-        for (i, task_errors) in errors.iter().enumerate() {
-            hasher.add(i as u64);
-            hasher.add(self.tasks[i].num_train().min(limits.max_train) as u64);
-            task_errors.iter().for_each(|&e| hasher.add(e));
-            train_steps += self.outcomes[i].train_steps;
-        }
+        let mut hashes = std::mem::take(&mut self.task_hashes);
+        hashes.clear();
+        hashes.extend(self.tasks.iter().enumerate().map(|(i, task)| {
+            let mut h = FingerprintHasher::default();
+            h.add(i as u64);
+            h.add(task.num_train().min(limits.max_train) as u64);
+            h
+        }));
+        self.run_groups(&prefix, |_| FINGERPRINT_SEED, &mut TaskHashes(&mut hashes));
+        let mut all = FingerprintHasher::default();
+        hashes.iter().for_each(|h| all.add(h.finish()));
+        let train_steps = self.outcomes.iter().map(|o| o.train_steps).sum();
         self.record(live, &prefix);
-        self.errors = errors;
+        self.task_hashes = hashes;
         Fingerprint {
-            key: hasher.finish(),
+            key: all.finish(),
             train_steps,
         }
     }
