@@ -405,16 +405,26 @@ fn structural(instr: &Instruction, features: usize) -> StructuralInstruction {
 /// The [`LiveStructure`] of `algorithm`'s Predict and Learn for feature size `features`
 /// (`1..=MAX_FEATURES`). Pass a dead-code-eliminated algorithm (see [`LiveStructure`]).
 pub fn live_structure(algorithm: &Algorithm, features: usize) -> LiveStructure {
-    let list = |l: &[Instruction]| -> Vec<StructuralInstruction> {
-        l.iter()
-            .filter(|i| i.op != Op::NoOp)
-            .map(|i| structural(i, features))
-            .collect()
-    };
-    LiveStructure {
+    let mut structure = LiveStructure {
         features,
-        predict: list(&algorithm.predict),
-        learn: list(&algorithm.learn),
+        predict: Vec::with_capacity(algorithm.predict.len()),
+        learn: Vec::with_capacity(algorithm.learn.len()),
+    };
+    live_structure_into(algorithm, features, &mut structure);
+    structure
+}
+
+/// [`live_structure`] written into `out` in place of what it held, reusing its allocations (a
+/// search makes one per candidate).
+pub fn live_structure_into(algorithm: &Algorithm, features: usize, out: &mut LiveStructure) {
+    out.features = features;
+    for (list, into) in [
+        (&algorithm.predict, &mut out.predict),
+        (&algorithm.learn, &mut out.learn),
+    ] {
+        into.clear();
+        let live = list.iter().filter(|i| i.op != Op::NoOp);
+        into.extend(live.map(|i| structural(i, features)));
     }
 }
 

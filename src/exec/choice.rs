@@ -94,6 +94,12 @@ impl Prepared {
         self.native.is_some()
     }
 
+    /// Its decoding and key, to be reused by [`Executor::prepare_reusing`].
+    fn into_parts(self) -> (Option<Program>, Option<CodeKey>) {
+        let program = self.program.or(self.native.map(JitProgram::into_program));
+        (program, self.key)
+    }
+
     /// The decoding the interpreter runs.
     fn interpreted(&self) -> &Program {
         match (&self.program, &self.native) {
@@ -245,6 +251,28 @@ impl Executor {
         eval_type: EvalType,
         usage: Use,
     ) -> Result<Prepared, AddressError> {
+        self.prepare_reusing(None, live, layout, eval_type, usage)
+    }
+
+    /// [`Executor::prepare`], reusing the buffers of `old` (a candidate prepared before, now done
+    /// with) for the decoding and the structure's key, so that a search, which prepares every
+    /// candidate that FEC does not answer, allocates nothing for them.
+    ///
+    /// # Errors
+    /// As [`Executor::prepare`].
+    pub fn prepare_reusing(
+        &mut self,
+        old: Option<Prepared>,
+        live: &Algorithm,
+        layout: Layout,
+        eval_type: EvalType,
+        usage: Use,
+    ) -> Result<Prepared, AddressError> {
+        let (old_program, old_key) = old.map_or((None, None), Prepared::into_parts);
+        let decode = |old: Option<Program>| match old {
+            Some(mut program) => program.renew(live, layout).map(|()| program),
+            None => Program::new(live, layout),
+        };
         let mut prepared = Prepared {
             layout,
             eval_type,
@@ -264,7 +292,7 @@ impl Executor {
             Ok(())
         };
         match &mut self.tier {
-            Tier::Interp => prepared.program = Some(Program::new(live, layout)?),
+            Tier::Interp => prepared.program = Some(decode(old_program)?),
             Tier::Jit(jit) => compile_now(jit, &mut prepared)?,
             Tier::Auto {
                 break_even,
@@ -283,14 +311,20 @@ impl Executor {
                     if break_even.saved_ns(prepared.cost_ns, full, InterpMode::Alone, false)
                         > 0.0 =>
                 {
-                    let program = Program::new(live, layout)?;
+                    let program = decode(old_program)?;
                     let tiering = tiering.get_or_insert_with(|| {
                         Box::new(match service {
                             Some(s) => Tiering::shared(*break_even, s.clone()),
                             None => Tiering::new(*break_even),
                         })
                     });
-                    let key = CodeKey::new(live, layout, eval_type);
+                    let key = match old_key {
+                        Some(mut key) => {
+                            key.renew(live, layout, eval_type);
+                            key
+                        }
+                        None => CodeKey::new(live, layout, eval_type),
+                    };
                     match tiering.native(&key, live, program) {
                         Ok(native) => prepared.native = Some(native),
                         Err(program) => prepared.program = Some(program),
@@ -298,7 +332,7 @@ impl Executor {
                     prepared.key = Some(key);
                 }
                 Use::Once(_) | Use::Search(_) => {
-                    prepared.program = Some(Program::new(live, layout)?);
+                    prepared.program = Some(decode(old_program)?);
                 }
             },
         }

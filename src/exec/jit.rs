@@ -88,6 +88,11 @@ impl JitProgram {
         JitProgram { lanes, ..self }
     }
 
+    /// Its decoding, given back for reuse (see [`crate::exec::Executor::prepare_reusing`]).
+    pub fn into_program(self) -> Program {
+        self.program
+    }
+
     /// The dead-code-eliminated algorithm decoded for the interpreter (Setup runs from it).
     pub fn program(&self) -> &Program {
         &self.program
@@ -594,11 +599,9 @@ impl<O: LaneObserver> epochs::LanePasses for LanePassesNative<'_, O> {
         for j in (0..n).filter(|&j| running[j]) {
             let task = tasks[j];
             let end = ends[j];
-            for (k, &p) in self.bufs.predictions[j][..end.predictions]
-                .iter()
-                .enumerate()
-            {
-                self.observer.valid(self.first + j, task.valid_labels[k], p);
+            let preds = &self.bufs.predictions[j][..end.predictions];
+            for (&p, &label) in preds.iter().zip(&task.valid_labels) {
+                self.observer.valid(self.first + j, label, p);
             }
             fitness[j] = validation_fitness(task.eval_type, end.failed, end.loss, end.wrong, count);
         }
@@ -646,8 +649,9 @@ impl<O: Observer> epochs::Passes for Passes<'_, O> {
         let end = self
             .compiled
             .validate(&mut self.state, &ex, self.predictions);
-        for (k, &p) in self.predictions[..end.predictions].iter().enumerate() {
-            self.observer.valid(task.valid_labels[k], p);
+        let preds = &self.predictions[..end.predictions];
+        for (&p, &label) in preds.iter().zip(&task.valid_labels) {
+            self.observer.valid(label, p);
         }
         validation_fitness(task.eval_type, end.failed, end.loss, end.wrong, count)
     }

@@ -17,7 +17,7 @@ use super::interp::Program;
 use super::jit::{JitProgram, NATIVE_LANES};
 use super::{BreakEven, InterpMode};
 use crate::task::EvalType;
-use amlz_ir::analysis::{LiveStructure, live_structure};
+use amlz_ir::analysis::{LiveStructure, live_structure, live_structure_into};
 use amlz_ir::{Algorithm, Layout};
 use amlz_jit::{CompiledAlgorithm, CompiledCode, Compiler, JitConfig, JitError};
 use std::collections::{HashMap, HashSet};
@@ -90,14 +90,27 @@ impl CodeKey {
     /// The key of the dead-code-eliminated algorithm `live` for `layout` and `eval_type`.
     pub fn new(live: &Algorithm, layout: Layout, eval_type: EvalType) -> CodeKey {
         let structure = live_structure(live, layout.features());
-        let mut h = FxHasher::default();
-        (&structure, layout, eval_type).hash(&mut h);
-        CodeKey {
+        let mut key = CodeKey {
             structure,
             layout,
             eval_type,
-            hash: h.finish(),
-        }
+            hash: 0,
+        };
+        key.rehash();
+        key
+    }
+
+    /// Makes this the key of `live` for `layout` and `eval_type`, reusing its allocations.
+    pub fn renew(&mut self, live: &Algorithm, layout: Layout, eval_type: EvalType) {
+        live_structure_into(live, layout.features(), &mut self.structure);
+        (self.layout, self.eval_type) = (layout, eval_type);
+        self.rehash();
+    }
+
+    fn rehash(&mut self) {
+        let mut h = FxHasher::default();
+        (&self.structure, self.layout, self.eval_type).hash(&mut h);
+        self.hash = h.finish();
     }
 }
 
@@ -471,5 +484,26 @@ impl Tiering {
             t.pending.insert(key.clone());
             self.requested += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use amlz_ir::handmade;
+
+    #[test]
+    fn a_renewed_key_is_the_key_made_anew() {
+        let (nn, linear) = (handmade::neural_net(), handmade::linear(0.5));
+        let layout = Layout::new(4, nn.min_counts()).unwrap();
+        let mut key = CodeKey::new(&nn, layout, EvalType::RmsError);
+        let before = key.clone();
+        key.renew(&linear, layout, EvalType::Accuracy);
+        let fresh = CodeKey::new(&linear, layout, EvalType::Accuracy);
+        assert_eq!(key, fresh);
+        assert_eq!(key.hash, fresh.hash);
+        assert_ne!(key, before);
+        key.renew(&nn, layout, EvalType::RmsError);
+        assert_eq!((key.hash, &key), (before.hash, &before));
     }
 }

@@ -382,16 +382,13 @@ impl SearchEvaluator {
     /// Prepares `live` for every slot, on the chosen executor.
     fn prepare(&mut self, live: &Algorithm) {
         for slot in &mut self.slots {
-            slot.prepared = Some(
-                self.executor
-                    .prepare(
-                        live,
-                        slot.layout,
-                        slot.eval_type,
-                        Use::Search(slot.full_examples),
-                    )
-                    .expect("mutations keep addresses in range"),
-            );
+            let usage = Use::Search(slot.full_examples);
+            let old = slot.prepared.take();
+            let prepared = self
+                .executor
+                .prepare_reusing(old, live, slot.layout, slot.eval_type, usage)
+                .expect("mutations keep addresses in range");
+            slot.prepared = Some(prepared);
         }
     }
 

@@ -63,27 +63,68 @@ pub(crate) fn decode_into(list: &[Instruction], layout: &Layout, out: &mut Vec<D
 impl Program {
     /// Decodes `algorithm` for `layout`, checking every address against the layout's counts.
     pub fn new(algorithm: &Algorithm, layout: Layout) -> Result<Program, AddressError> {
-        algorithm.check_addresses(&layout.counts())?;
-        let dec = |list: &[Instruction]| -> Vec<Decoded> {
-            let mut out = Vec::with_capacity(list.len());
-            decode_into(list, &layout, &mut out);
-            out
+        let mut program = Program {
+            layout,
+            setup: Vec::with_capacity(algorithm.setup.len()),
+            predict: Vec::with_capacity(algorithm.predict.len()),
+            learn: Vec::with_capacity(algorithm.learn.len()),
+            predict_writes_features: false,
         };
-        let predict_writes_features = algorithm
+        program.renew(algorithm, layout)?;
+        Ok(program)
+    }
+
+    /// Decodes `algorithm` for `layout` in place of what the program held, reusing its buffers
+    /// (a search decodes one candidate after another); on an error it is left as it was.
+    ///
+    /// # Errors
+    /// As [`Program::new`].
+    pub fn renew(&mut self, algorithm: &Algorithm, layout: Layout) -> Result<(), AddressError> {
+        algorithm.check_addresses(&layout.counts())?;
+        self.layout = layout;
+        decode_into(&algorithm.setup, &layout, &mut self.setup);
+        decode_into(&algorithm.predict, &layout, &mut self.predict);
+        decode_into(&algorithm.learn, &layout, &mut self.learn);
+        self.predict_writes_features = algorithm
             .predict
             .iter()
             .any(|i| i.output() == Some((Bank::Vector, 0)));
-        Ok(Program {
-            layout,
-            predict_writes_features,
-            setup: dec(&algorithm.setup),
-            predict: dec(&algorithm.predict),
-            learn: dec(&algorithm.learn),
-        })
+        Ok(())
     }
 
     /// The memory layout the program was decoded for.
     pub fn layout(&self) -> Layout {
         self.layout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use amlz_ir::handmade;
+
+    #[test]
+    fn renewing_decodes_like_new_into_the_same_buffers() {
+        let nn = handmade::neural_net();
+        let linear = handmade::linear(0.5);
+        let layout = Layout::new(4, nn.min_counts()).unwrap();
+        let mut program = Program::new(&nn, layout).unwrap();
+        let buffers = |p: &Program| [p.setup.as_ptr(), p.predict.as_ptr(), p.learn.as_ptr()];
+        let before = buffers(&program);
+        program.renew(&linear, layout).unwrap();
+        let fresh = Program::new(&linear, layout).unwrap();
+        assert_eq!(format!("{program:?}"), format!("{fresh:?}"));
+        assert_eq!(
+            buffers(&program),
+            before,
+            "the network's buffers hold the regressor"
+        );
+        let small = Layout::new(4, linear.min_counts()).unwrap();
+        assert!(program.renew(&nn, small).is_err());
+        assert_eq!(
+            format!("{program:?}"),
+            format!("{fresh:?}"),
+            "left as it was"
+        );
     }
 }
