@@ -155,8 +155,8 @@ fn the_summary_counts_evaluations_by_tier() {
     );
 }
 
-/// The structural shortcut (a live program fingerprinted before is not run again) changes no
-/// result, and it does fire.
+/// The structural shortcut (a candidate whose key, live Predict and Learn and Setup's effect, was
+/// fingerprinted before is not run again) changes no result, and it does fire.
 #[test]
 fn the_structural_shortcut_changes_nothing_but_the_work() {
     let e = small_demo(&[]);

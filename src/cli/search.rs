@@ -54,8 +54,9 @@ pub struct SearchArgs {
     /// Ctrl-C and the time limit write one too.
     #[arg(long, value_name = "S")]
     checkpoint_every: Option<f64>,
-    /// Run every candidate's FEC fingerprint instead of reusing the fingerprint of a live
-    /// program seen before (the structural shortcut): the same search, slower; for measurements.
+    /// Run every candidate's FEC fingerprint instead of reusing the fingerprint of a candidate
+    /// seen before with the same live Predict and Learn and the same Setup effect (the
+    /// structural shortcut): the same search, slower; for measurements.
     #[arg(long)]
     no_shortcut: bool,
     /// Print only the final result (no progress).
