@@ -2,7 +2,7 @@
 //! fingerprint and cache, then the full evaluation on the search tasks.
 
 use super::fec_cache::{FecCache, FecSnapshot, FingerprintHasher};
-use super::fingerprint_memo::{Fingerprint, FingerprintMemo, MemoKey};
+use super::fingerprint_memo::{Fingerprint, FingerprintMemo, MemoKey, Miss};
 use super::hurdle::{Hurdle, HurdleSettings};
 use super::train_budget::TrainBudget;
 use crate::eval::{Combination, combine, task_stream_seed};
@@ -527,7 +527,7 @@ impl SearchEvaluator {
         &mut self,
         live: &Algorithm,
         limits: &Limits,
-    ) -> Option<Result<Fingerprint, super::fingerprint_memo::Miss>> {
+    ) -> Option<Result<Fingerprint, Miss>> {
         let memo = self.memo.as_mut()?;
         let key = &mut self.memo_key;
         key.build(live, &self.layouts, limits.max_train, FINGERPRINT_SEED);

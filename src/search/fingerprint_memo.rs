@@ -1,9 +1,9 @@
 //! The structural shortcut (SEMANTICS.md §7, "FEC"): a bounded map from what determines a
 //! candidate's FEC fingerprint to that fingerprint and the train steps it took. A fingerprint
 //! runs fixed examples with a fixed random seed, within a train limit, from the memory Setup
-//! leaves; so it is a function of the train limit, Setup's effect (when Setup draws nothing from
-//! the random stream; else Setup's live code) and the live Predict and Learn. A child with the same
-//! [`MemoKey`] as a candidate fingerprinted before gets the same key without running it again,
+//! leaves; so it is a function of the train limit, Setup's effect (when Setup draws nothing
+//! from the random stream; else Setup's live code) and the live Predict and Learn. A child with
+//! the same [`MemoKey`] as a candidate fingerprinted before gets the same key without running it,
 //! and goes on to the FEC lookup exactly as the computed key would: same hits, same LRU order,
 //! same counters, same search. Only which executor work is skipped changes.
 //!
@@ -36,9 +36,9 @@ pub struct Fingerprint {
     pub train_steps: u64,
 }
 
-/// What a candidate's fingerprint is a function of, as 64-bit words: the train limit; Setup's
-/// effect on each memory layout the tasks use (its nonzero cells, index and bits) or, when
-/// Setup has a random op, its live instructions; then the live Predict and Learn. Reused from
+/// What a candidate's fingerprint is a function of, as 64-bit words: Setup's effect on each
+/// memory layout the tasks use (its nonzero cells, index and bits) or, when Setup has a random
+/// op, its live instructions; the train limit; then the live Predict and Learn. Reused from
 /// candidate to candidate (no allocation once grown).
 #[derive(Clone, Debug, Default)]
 pub struct MemoKey {
