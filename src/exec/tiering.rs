@@ -1,9 +1,10 @@
 //! The JIT as a tier of the search (ARCHITECTURE.md, consequence 2): per live structure, count the
 //! interpreter time compiled code would have saved; once that passes the compile cost (both
-//! measured on this machine at start-up, [`BreakEven`]), compile the structure on a background
-//! thread; once its code is ready, every algorithm of that structure — whatever its constants,
-//! Setup or dead code — runs natively, fingerprints included. The search never waits for
-//! Cranelift, and results do not depend on which tier ran: both are bit-exact.
+//! measured on this machine at start-up, [`BreakEven`]; where the search threads fill every core,
+//! the cost of the tier's own compiles), compile the structure on a background thread; once its
+//! code is ready, every algorithm of that structure — whatever its constants, Setup or dead code
+//! — runs natively, fingerprints included. The search never waits for Cranelift, and results do
+//! not depend on which tier ran: both are bit-exact.
 //!
 //! The compile thread and the ready table are a [`CompileService`], which the tiers of several
 //! threads (islands, parallel experiments) may share; hotness stays per tier.
@@ -32,6 +33,9 @@ pub const READY_CAPACITY: usize = 2048;
 
 /// Most structures whose hotness is tracked at once.
 pub const HOT_CAPACITY: usize = 200_000;
+
+/// A tier's compiles after which it weighs compiling by their mean time, not by the break-even's.
+pub const COMPILES_MEASURED: u64 = 8;
 
 /// FxHash (rustc's): structure keys are hashed several times per candidate, and SipHash's
 /// resistance to crafted keys buys nothing here.
@@ -205,6 +209,9 @@ pub struct CompileService {
     published: Arc<AtomicU64>,
     requests: Mutex<Option<Sender<Request>>>,
     worker: Mutex<Option<JoinHandle<()>>>,
+    /// Whether the search threads it serves fill every core, so that a compile takes its time
+    /// from them rather than from an idle core.
+    fills_cores: bool,
 }
 
 impl std::fmt::Debug for CompileService {
@@ -280,6 +287,14 @@ impl CompileService {
     /// A service with its compile thread started (`amlz-jit`); without a thread (the system
     /// refused one) nothing is ever compiled and every tier stays interpreted.
     pub fn new() -> Arc<CompileService> {
+        CompileService::for_searchers(1)
+    }
+
+    /// A service for `searchers` search threads of this process (islands or parallel
+    /// experiments): where they fill every core, its tiers weigh a compile by what their own
+    /// compiles have cost (see [`Tiering`]).
+    pub fn for_searchers(searchers: usize) -> Arc<CompileService> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let (request_tx, request_rx) = channel();
         let tables = Arc::new(Mutex::new(Tables::default()));
         let published = Arc::new(AtomicU64::new(0));
@@ -293,6 +308,7 @@ impl CompileService {
             published,
             requests: Mutex::new(worker.as_ref().map(|_| request_tx)),
             worker: Mutex::new(worker),
+            fills_cores: searchers >= cores,
         })
     }
 
@@ -396,6 +412,25 @@ impl Tiering {
         &self.break_even
     }
 
+    /// What compiling a structure costs the search, as the tier weighs it: with a core to spare
+    /// for the compile thread, the break-even's compile of a small program (the latency that
+    /// keeps a structure interpreted); where the search threads fill every core, the mean wall
+    /// time of the tier's own compiles so far (single-task and multi-lane code, on this load),
+    /// once it has [`COMPILES_MEASURED`] of them, since each compile then takes that time from
+    /// the search.
+    fn compile_cost_ns(&self) -> f64 {
+        if !self.service.fills_cores {
+            return self.break_even.compile_ns;
+        }
+        let done = self.counters.compiled.load(Ordering::Relaxed)
+            + self.counters.failed.load(Ordering::Relaxed);
+        if done < COMPILES_MEASURED {
+            return self.break_even.compile_ns;
+        }
+        let spent = self.counters.compile_ns.load(Ordering::Relaxed) as f64;
+        (spent / done as f64).max(self.break_even.compile_ns)
+    }
+
     /// Counters so far: of this tier's own requests.
     pub fn stats(&self) -> TieringStats {
         TieringStats {
@@ -457,7 +492,7 @@ impl Tiering {
             None => self.hot.entry(key.clone()).or_insert(0.0),
         };
         *total += saved;
-        if *total <= self.break_even.compile_ns {
+        if *total <= self.compile_cost_ns() {
             return;
         }
         self.hot.remove(key);
@@ -491,6 +526,33 @@ impl Tiering {
 mod tests {
     use super::*;
     use amlz_ir::handmade;
+
+    #[test]
+    fn compiles_are_weighed_by_their_own_cost_only_where_the_search_fills_the_cores() {
+        let break_even = BreakEven {
+            compile_ns: 100_000.0,
+            jit_speedup: 4.0,
+            lanes_speedup: 2.0,
+            native_lanes_speedup: 4.0,
+            interp_scale: 1.0,
+            call_overhead_ns: 50.0,
+        };
+        let tier = |searchers| {
+            let t = Tiering::shared(break_even, CompileService::for_searchers(searchers));
+            t.counters
+                .compiled
+                .store(COMPILES_MEASURED, Ordering::Relaxed);
+            let spent = COMPILES_MEASURED * 900_000;
+            t.counters.compile_ns.store(spent, Ordering::Relaxed);
+            t
+        };
+        assert_eq!(tier(usize::MAX).compile_cost_ns(), 900_000.0);
+        assert_eq!(tier(0).compile_cost_ns(), 100_000.0, "a core to spare");
+        let young = tier(usize::MAX);
+        young.counters.compiled.store(1, Ordering::Relaxed);
+        young.counters.compile_ns.store(900_000, Ordering::Relaxed);
+        assert_eq!(young.compile_cost_ns(), 100_000.0, "too few compiles yet");
+    }
 
     #[test]
     fn a_renewed_key_is_the_key_made_anew() {

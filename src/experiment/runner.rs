@@ -394,7 +394,8 @@ pub fn run_with(
             interrupt: options.interrupt,
         },
         seed,
-        compile: (SHARED_COMPILE_SERVICE && threads > 1).then(CompileService::new),
+        compile: (SHARED_COMPILE_SERVICE && threads > 1)
+            .then(|| CompileService::for_searchers(threads)),
     };
 
     let final_tasks = build(&experiment.final_tasks, base, "final_tasks", None)?;
