@@ -77,6 +77,25 @@ impl Clone for Algorithm {
     }
 }
 
+/// Checks every address of `list`, the instructions of component function `function`, against
+/// `counts`; the first problem found is returned, located in the function.
+pub fn check_function_addresses(
+    function: ComponentFunction,
+    list: &[Instruction],
+    counts: &MemoryCounts,
+) -> Result<(), AddressError> {
+    for (index, instr) in list.iter().enumerate() {
+        instr
+            .check_addresses(counts)
+            .map_err(|problem| AddressError {
+                function,
+                index,
+                problem,
+            })?;
+    }
+    Ok(())
+}
+
 /// An instruction whose address does not fit a memory, located in its algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AddressError {
@@ -138,18 +157,9 @@ impl Algorithm {
 
     /// Checks every address against `counts`; the first problem found is returned.
     pub fn check_addresses(&self, counts: &MemoryCounts) -> Result<(), AddressError> {
-        for function in ComponentFunction::ALL {
-            for (index, instr) in self.function(function).iter().enumerate() {
-                instr
-                    .check_addresses(counts)
-                    .map_err(|problem| AddressError {
-                        function,
-                        index,
-                        problem,
-                    })?;
-            }
-        }
-        Ok(())
+        ComponentFunction::ALL
+            .iter()
+            .try_for_each(|&f| check_function_addresses(f, self.function(f), counts))
     }
 
     /// Whether any instruction draws from the random stream.

@@ -12,7 +12,7 @@ use super::{exec, score, stops_training, train_prediction};
 use crate::exec::epochs::{LanePasses, MAX_LANES, TrainPass, run_epochs_lanes, validation_fitness};
 use crate::exec::{LaneObserver, Limits, Outcome};
 use crate::task::Task;
-use amlz_ir::kernels::{Dim, Dynamic, Fixed};
+use amlz_ir::kernels::Dim;
 use amlz_ir::{Layout, Rng};
 
 /// The memories of one multi-task evaluation: one layout-sized block per lane, back to back,
@@ -71,14 +71,7 @@ pub fn evaluate_lanes<O: LaneObserver>(
     }
     memory.reset(&layout, tasks.len());
     let lanes = (tasks, rngs, limits, out, observer);
-    match layout.features() {
-        2 => evaluate_dim(Fixed::<2>, program, memory, lanes),
-        4 => evaluate_dim(Fixed::<4>, program, memory, lanes),
-        8 => evaluate_dim(Fixed::<8>, program, memory, lanes),
-        16 => evaluate_dim(Fixed::<16>, program, memory, lanes),
-        32 => evaluate_dim(Fixed::<32>, program, memory, lanes),
-        f => evaluate_dim(Dynamic(f), program, memory, lanes),
-    }
+    with_dim!(layout.features(), d => evaluate_dim(d, program, memory, lanes))
 }
 
 /// One lane while it runs: its memory, where its `v0` lies, its random stream, its task, and

@@ -6,6 +6,41 @@
 //! 2, 4, 8, 16 and 32. [`evaluate_lanes`] runs several tasks of one shape side by side (the
 //! multi-task lanes), each exactly as [`evaluate`] would.
 
+/// Runs `$run` with `$d` bound to the feature size `$f` as a [`Dim`]: fixed at compile time for
+/// 2, 4, 8, 16 and 32, dynamic otherwise. Every entry into the interpreter's kernel dispatches
+/// this way, so that they all run the same monomorphised code for a feature size.
+macro_rules! with_dim {
+    ($f:expr, $d:ident => $run:expr) => {{
+        use amlz_ir::kernels::{Dynamic, Fixed};
+        match $f {
+            2 => {
+                let $d = Fixed::<2>;
+                $run
+            }
+            4 => {
+                let $d = Fixed::<4>;
+                $run
+            }
+            8 => {
+                let $d = Fixed::<8>;
+                $run
+            }
+            16 => {
+                let $d = Fixed::<16>;
+                $run
+            }
+            32 => {
+                let $d = Fixed::<32>;
+                $run
+            }
+            f => {
+                let $d = Dynamic(f);
+                $run
+            }
+        }
+    }};
+}
+
 mod exec;
 mod lanes;
 mod program;
@@ -18,7 +53,7 @@ pub use setup_effect::SetupRunner;
 use crate::exec::epochs::{self, TrainPass, run_epochs, validation_fitness};
 use crate::exec::{Limits, Observer, Outcome};
 use crate::task::{EvalType, Task};
-use amlz_ir::kernels::{Dim, Dynamic, Fixed, sigmoid};
+use amlz_ir::kernels::{Dim, Dynamic, sigmoid};
 use amlz_ir::{ComponentFunction, Layout, Rng};
 
 /// The memory of one evaluation: the buffer of [`Layout`] plus a scratch area for aliased matrix
@@ -119,14 +154,7 @@ pub fn evaluate<O: Observer>(
         "program decoded for another feature size"
     );
     memory.reset(&layout);
-    match layout.features() {
-        2 => evaluate_dim(Fixed::<2>, program, task, memory, rng, limits, observer),
-        4 => evaluate_dim(Fixed::<4>, program, task, memory, rng, limits, observer),
-        8 => evaluate_dim(Fixed::<8>, program, task, memory, rng, limits, observer),
-        16 => evaluate_dim(Fixed::<16>, program, task, memory, rng, limits, observer),
-        32 => evaluate_dim(Fixed::<32>, program, task, memory, rng, limits, observer),
-        f => evaluate_dim(Dynamic(f), program, task, memory, rng, limits, observer),
-    }
+    with_dim!(layout.features(), d => evaluate_dim(d, program, task, memory, rng, limits, observer))
 }
 
 fn evaluate_dim<D: Dim, O: Observer>(

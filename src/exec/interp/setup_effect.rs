@@ -2,7 +2,8 @@
 
 use super::program::{Decoded, decode_into};
 use super::{Memory, exec};
-use amlz_ir::kernels::{Dim, Dynamic, Fixed};
+use amlz_ir::algorithm::check_function_addresses;
+use amlz_ir::kernels::Dim;
 use amlz_ir::{AddressError, ComponentFunction, Instruction, Layout, Rng};
 
 /// Runs Setup functions alone on zeroed memory, reusing its buffers (no allocation once grown).
@@ -28,25 +29,10 @@ impl SetupRunner {
         layout: Layout,
         rng: &mut Rng,
     ) -> Result<&[f64], AddressError> {
-        for (index, instr) in setup.iter().enumerate() {
-            instr
-                .check_addresses(&layout.counts())
-                .map_err(|problem| AddressError {
-                    function: ComponentFunction::Setup,
-                    index,
-                    problem,
-                })?;
-        }
+        check_function_addresses(ComponentFunction::Setup, setup, &layout.counts())?;
         decode_into(setup, &layout, &mut self.code);
         self.memory.reset(&layout);
-        match layout.features() {
-            2 => self.run_dim(Fixed::<2>, rng),
-            4 => self.run_dim(Fixed::<4>, rng),
-            8 => self.run_dim(Fixed::<8>, rng),
-            16 => self.run_dim(Fixed::<16>, rng),
-            32 => self.run_dim(Fixed::<32>, rng),
-            f => self.run_dim(Dynamic(f), rng),
-        }
+        with_dim!(layout.features(), d => self.run_dim(d, rng));
         Ok(self.memory.values())
     }
 
