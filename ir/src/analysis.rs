@@ -435,12 +435,19 @@ pub fn live_structure_into(algorithm: &Algorithm, features: usize, out: &mut Liv
 /// as the interpreter widens them.
 pub fn constant_data(algorithm: &Algorithm) -> Vec<f64> {
     let mut out = Vec::new();
+    constant_data_into(algorithm, &mut out);
+    out
+}
+
+/// [`constant_data`] into `out` (emptied first, its allocation reused): a search pairs every
+/// natively run candidate with its constants.
+pub fn constant_data_into(algorithm: &Algorithm, out: &mut Vec<f64>) {
+    out.clear();
     for instr in algorithm.predict.iter().chain(&algorithm.learn) {
         // The element index does not depend on F for the constants: any F decodes them alike.
         let constants = decode_data(instr, 1).constants;
         out.extend_from_slice(&constants[..constant_slots(instr.op)]);
     }
-    out
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use crate::lower::{self, HelperImports};
 use crate::module::{Generation, LIVE_GENERATIONS};
 use crate::{JitError, Scoring};
 use amlz_ir::analysis::{
-    LiveStructure, StructuralInstruction, constant_data, constant_slots, live_structure,
+    LiveStructure, StructuralInstruction, constant_data, constant_data_into, constant_slots,
+    live_structure,
 };
 use amlz_ir::{Algorithm, Bank, Layout, Rng};
 use cranelift_codegen::Context;
@@ -332,7 +333,21 @@ impl CompiledAlgorithm {
     /// If `live` has another number of constants than the code reads (then it cannot be of the
     /// code's structure).
     pub fn new(code: Arc<CompiledCode>, live: &Algorithm) -> Result<CompiledAlgorithm, JitError> {
-        let constants = constant_data(live);
+        CompiledAlgorithm::with_buffer(code, live, Vec::new())
+    }
+
+    /// [`CompiledAlgorithm::new`] keeping the constants in `buffer` (its allocation reused:
+    /// from [`CompiledAlgorithm::into_buffer`] of an earlier candidate).
+    ///
+    /// # Errors
+    /// As for [`CompiledAlgorithm::new`].
+    pub fn with_buffer(
+        code: Arc<CompiledCode>,
+        live: &Algorithm,
+        buffer: Vec<f64>,
+    ) -> Result<CompiledAlgorithm, JitError> {
+        let mut constants = buffer;
+        constant_data_into(live, &mut constants);
         if code.constants != constants.len() {
             return Err(JitError::Unsupported(format!(
                 "the code reads {} constants, the algorithm has {}",
@@ -341,6 +356,11 @@ impl CompiledAlgorithm {
             )));
         }
         Ok(CompiledAlgorithm { code, constants })
+    }
+
+    /// Gives back the constants' buffer, for [`CompiledAlgorithm::with_buffer`].
+    pub fn into_buffer(self) -> Vec<f64> {
+        self.constants
     }
 
     /// The compiled code (shared with every algorithm of the same structure).
@@ -1105,6 +1125,34 @@ mod tests {
             verifier: true,
             ..JitConfig::default()
         }
+    }
+
+    #[test]
+    fn a_reused_buffer_holds_the_new_candidates_constants() {
+        let with_rate = |rate: f64| {
+            let mut a = handmade::linear(0.01);
+            a.learn.insert(0, Instruction::constant(2, rate));
+            a
+        };
+        let mut c = Compiler::new(config()).unwrap();
+        let first = c
+            .compile(&with_rate(0.25), layout(4), Scoring::Rms)
+            .unwrap();
+        assert_eq!(first.constants(), &[0.25]);
+        let code = first.code().clone();
+        let buffer = first.into_buffer();
+        let at = buffer.as_ptr();
+        let second =
+            CompiledAlgorithm::with_buffer(code.clone(), &with_rate(0.75), buffer).unwrap();
+        assert_eq!(second.constants(), &[0.75]);
+        assert_eq!(second.constants().as_ptr(), at, "the allocation is reused");
+        let mut other = with_rate(0.75);
+        other.learn.insert(0, Instruction::constant(3, 0.5));
+        let refused = CompiledAlgorithm::with_buffer(code, &other, second.into_buffer());
+        assert!(
+            refused.is_err(),
+            "two constants cannot pair with code reading one"
+        );
     }
 
     #[test]

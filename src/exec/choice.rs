@@ -15,7 +15,7 @@
 use super::break_even::{BreakEven, InterpMode};
 use super::cost::example_cost_ns;
 use super::interp::{self, LaneMemory, Memory, Program};
-use super::jit::{self, JitExecutor, JitProgram, PackedRows};
+use super::jit::{self, ConstantBuffers, JitExecutor, JitProgram, PackedRows};
 use super::tiering::{CodeKey, CompileService, Tiering};
 use super::{LaneObserver, Limits, Observer, OneLane, Outcome};
 use crate::task::{EvalType, Task};
@@ -95,9 +95,16 @@ impl Prepared {
     }
 
     /// Its decoding and key, to be reused by [`Executor::prepare_reusing`].
-    fn into_parts(self) -> (Option<Program>, Option<CodeKey>) {
-        let program = self.program.or(self.native.map(JitProgram::into_program));
-        (program, self.key)
+    fn into_parts(self) -> (Option<Program>, Option<CodeKey>, ConstantBuffers) {
+        let (program, buffers) = match (self.program, self.native) {
+            (Some(p), _) => (Some(p), ConstantBuffers::default()),
+            (None, Some(n)) => {
+                let (p, b) = n.into_parts();
+                (Some(p), b)
+            }
+            (None, None) => (None, ConstantBuffers::default()),
+        };
+        (program, self.key, buffers)
     }
 
     /// The decoding the interpreter runs.
@@ -268,7 +275,10 @@ impl Executor {
         eval_type: EvalType,
         usage: Use,
     ) -> Result<Prepared, AddressError> {
-        let (old_program, old_key) = old.map_or((None, None), Prepared::into_parts);
+        let (old_program, old_key, buffers) = old.map_or(
+            (None, None, ConstantBuffers::default()),
+            Prepared::into_parts,
+        );
         let decode = |old: Option<Program>| match old {
             Some(mut program) => program.renew(live, layout).map(|()| program),
             None => Program::new(live, layout),
@@ -325,7 +335,7 @@ impl Executor {
                         }
                         None => CodeKey::new(live, layout, eval_type),
                     };
-                    match tiering.native(&key, live, program) {
+                    match tiering.native(&key, live, program, buffers) {
                         Ok(native) => prepared.native = Some(native),
                         Err(program) => prepared.program = Some(program),
                     }

@@ -65,6 +65,16 @@ pub struct JitProgram {
     eval_type: EvalType,
 }
 
+/// The buffers of a [`JitProgram`]'s constants, passed on from one candidate to the next so
+/// that pairing code with a candidate's constants allocates nothing.
+#[derive(Debug, Default)]
+pub struct ConstantBuffers {
+    /// For the single-task code's constants.
+    pub single: Vec<f64>,
+    /// For the multi-lane code's constants.
+    pub lanes: Vec<f64>,
+}
+
 impl JitProgram {
     /// A prepared program from its parts: `program`, the dead-code-eliminated algorithm decoded
     /// for the interpreter (Setup runs from it), and `compiled`, native code for that same
@@ -91,6 +101,20 @@ impl JitProgram {
     /// Its decoding, given back for reuse (see [`crate::exec::Executor::prepare_reusing`]).
     pub fn into_program(self) -> Program {
         self.program
+    }
+
+    /// Its decoding and the buffers of its constants (single-task code, multi-lane code; empty
+    /// where it has none), given back for reuse by the next candidate.
+    pub fn into_parts(self) -> (Program, ConstantBuffers) {
+        let buffers = ConstantBuffers {
+            single: self
+                .compiled
+                .map_or_else(|_| Vec::new(), CompiledAlgorithm::into_buffer),
+            lanes: self
+                .lanes
+                .map_or_else(Vec::new, CompiledAlgorithm::into_buffer),
+        };
+        (self.program, buffers)
     }
 
     /// The dead-code-eliminated algorithm decoded for the interpreter (Setup runs from it).

@@ -15,7 +15,7 @@
 //! table holds it.
 
 use super::interp::Program;
-use super::jit::{JitProgram, NATIVE_LANES};
+use super::jit::{ConstantBuffers, JitProgram, NATIVE_LANES};
 use super::{BreakEven, InterpMode};
 use crate::task::EvalType;
 use amlz_ir::analysis::{LiveStructure, live_structure, live_structure_into};
@@ -441,21 +441,22 @@ impl Tiering {
         }
     }
 
-    /// The native program for `live` (decoded as `program`) if its structure's code is ready;
-    /// else `program` back.
+    /// The native program for `live` (decoded as `program`) if its structure's code is ready,
+    /// its constants kept in `buffers`; else `program` back.
     pub fn native(
         &mut self,
         key: &CodeKey,
         live: &Algorithm,
         program: Program,
+        buffers: ConstantBuffers,
     ) -> Result<JitProgram, Program> {
         let Some(code) = self.mirror.get(&self.service, key) else {
             return Err(program);
         };
         let lanes = code
             .lanes
-            .and_then(|c| CompiledAlgorithm::new(c, live).ok());
-        match CompiledAlgorithm::new(code.single, live) {
+            .and_then(|c| CompiledAlgorithm::with_buffer(c, live, buffers.lanes).ok());
+        match CompiledAlgorithm::with_buffer(code.single, live, buffers.single) {
             Ok(compiled) => {
                 Ok(JitProgram::from_parts(program, compiled, key.eval_type).with_lanes(lanes))
             }
