@@ -94,17 +94,15 @@ impl Prepared {
         self.native.is_some()
     }
 
-    /// Its decoding and key, to be reused by [`Executor::prepare_reusing`].
+    /// Its decoding, key and constant buffers, to be reused by [`Executor::prepare_reusing`].
     fn into_parts(self) -> (Option<Program>, Option<CodeKey>, ConstantBuffers) {
-        let (program, buffers) = match (self.program, self.native) {
-            (Some(p), _) => (Some(p), ConstantBuffers::default()),
-            (None, Some(n)) => {
-                let (p, b) = n.into_parts();
-                (Some(p), b)
+        match (self.program, self.native) {
+            (None, Some(native)) => {
+                let (program, buffers) = native.into_parts();
+                (Some(program), self.key, buffers)
             }
-            (None, None) => (None, ConstantBuffers::default()),
-        };
-        (program, self.key, buffers)
+            (program, _) => (program, self.key, ConstantBuffers::default()),
+        }
     }
 
     /// The decoding the interpreter runs.

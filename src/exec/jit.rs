@@ -98,13 +98,9 @@ impl JitProgram {
         JitProgram { lanes, ..self }
     }
 
-    /// Its decoding, given back for reuse (see [`crate::exec::Executor::prepare_reusing`]).
-    pub fn into_program(self) -> Program {
-        self.program
-    }
-
     /// Its decoding and the buffers of its constants (single-task code, multi-lane code; empty
-    /// where it has none), given back for reuse by the next candidate.
+    /// where it has none), given back for reuse by the next candidate (see
+    /// [`crate::exec::Executor::prepare_reusing`]).
     pub fn into_parts(self) -> (Program, ConstantBuffers) {
         let buffers = ConstantBuffers {
             single: self
